@@ -1,0 +1,117 @@
+"""Load the demo content. Idempotent: running it twice changes nothing.
+
+Later features add their own demo pieces here (landing page with a consented
+form, flows, segments) so the reports have something to show.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+from wagtail.models import Page, Site
+
+from demo.models import ArticlePage, HomePage
+from wagtail_journey import record
+from wagtail_journey.models import Contact, Visitor
+
+DEMO_ADMIN = ("admin", "journey-demo")
+
+ARTICLES = [
+    ("why-consent-matters", "Why consent matters", "How consented data beats bought lists."),
+    ("pricing", "Pricing", "Plans for every team size."),
+    ("customer-stories", "Customer stories", "What our customers say."),
+]
+
+CONTACTS = [
+    ("ana.silva@example.com", "Ana", "Silva", ["why-consent-matters", "pricing"]),
+    ("jean.dupont@example.org", "Jean", "Dupont", ["why-consent-matters"]),
+    ("maria@example.net", "Maria", "Costa", ["pricing", "customer-stories", "pricing"]),
+]
+
+
+class Command(BaseCommand):
+    help = "Create (or leave as is) the demo site, pages, contacts and touchpoints."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--with-admin",
+            action="store_true",
+            help="Also create the superuser admin / journey-demo (local demos only).",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        home = self._home()
+        pages = {
+            slug: self._article(home, slug, title, summary) for slug, title, summary in ARTICLES
+        }
+        self._contacts(pages)
+        if options["with_admin"]:
+            self._admin()
+        self.stdout.write(self.style.SUCCESS("Demo content is in place."))
+
+    def _home(self) -> HomePage:
+        home = HomePage.objects.first()
+        if home is None:
+            root = Page.get_first_root_node()
+            home = HomePage(
+                title="Journey demo",
+                slug="journey-home",
+                intro="<p>A Wagtail site with consent-first marketing automation.</p>",
+            )
+            root.add_child(instance=home)
+            home.save_revision().publish()
+            site = Site.objects.filter(is_default_site=True).first()
+            old_root = site.root_page if site else None
+            if site is None:
+                Site.objects.create(hostname="localhost", root_page=home, is_default_site=True)
+            else:
+                site.root_page = home
+                site.save()
+            # Wagtail's stock "Welcome" page is replaced by the demo home page.
+            if old_root and old_root.pk != home.pk and old_root.depth == 2:
+                old_root.delete()
+        return home
+
+    def _article(self, home: HomePage, slug: str, title: str, summary: str) -> ArticlePage:
+        page = ArticlePage.objects.filter(slug=slug).first()
+        if page is None:
+            page = ArticlePage(
+                title=title,
+                slug=slug,
+                summary=summary,
+                show_in_menus=True,
+                body=f"<p>{summary}</p>",
+            )
+            home.add_child(instance=page)
+            page.save_revision().publish()
+        return page
+
+    def _contacts(self, pages: dict[str, ArticlePage]) -> None:
+        now = timezone.now()
+        for email, first, last, visits in CONTACTS:
+            if Contact.objects.filter(email=email).exists():
+                continue
+            visitor = Visitor.objects.create()
+            for i, slug in enumerate(visits):
+                record(
+                    "page_view",
+                    visitor=visitor,
+                    page=pages[slug],
+                    occurred_at=now - timedelta(days=len(visits) - i),
+                )
+            contact = Contact.objects.create(email=email, first_name=first, last_name=last)
+            record(
+                "identified", contact=contact, visitor=visitor, occurred_at=now - timedelta(hours=1)
+            )
+
+    def _admin(self) -> None:
+        User = get_user_model()
+        username, password = DEMO_ADMIN
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            User.objects.create_superuser(username, "admin@example.com", password)

@@ -1,0 +1,13 @@
+"""Settings for the test suite (tests/settings.py imports these)."""
+
+from .base import *  # noqa: F403
+from .base import DATABASES, IS_SQLITE, Q_CLUSTER
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
+# Tasks run in the calling process unless a test starts a real qcluster.
+Q_CLUSTER = {**Q_CLUSTER, "sync": True}
+if IS_SQLITE:
+    DATABASES["default"]["TEST"] = {"NAME": None}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+WAGTAILADMIN_BASE_URL = "http://testserver"

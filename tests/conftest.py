@@ -1,0 +1,40 @@
+"""Shared fixtures. Tests use real parts: the database, django-q2, anymail's test backend."""
+
+from __future__ import annotations
+
+import pytest
+from wagtail.models import Page, Site
+
+from demo.models import ArticlePage, HomePage
+
+
+@pytest.fixture
+def home_page(db) -> HomePage:
+    root = Page.get_first_root_node()
+    home = HomePage(title="Home", slug="test-home")
+    root.add_child(instance=home)
+    home.save_revision().publish()
+    Site.objects.update_or_create(
+        is_default_site=True,
+        defaults={"hostname": "testserver", "port": 80, "root_page": home},
+    )
+    return home
+
+
+@pytest.fixture
+def article(home_page) -> ArticlePage:
+    page = ArticlePage(title="Article", slug="article", summary="About things")
+    home_page.add_child(instance=page)
+    page.save_revision().publish()
+    return page
+
+
+@pytest.fixture
+def clean_reactions():
+    """Restore the reaction registry after a test registers its own."""
+    from wagtail_journey import events
+
+    saved = dict(events._registry)
+    yield events
+    events._registry.clear()
+    events._registry.update(saved)

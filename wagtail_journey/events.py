@@ -1,0 +1,195 @@
+"""record(), the one way in, and the registry of reactions that follow it.
+
+A reaction is a small function ``f(touchpoint)`` registered with
+:func:`reaction`. Reactions run in ``order``; inline ones inside record()'s
+transaction, deferred ones in a django-q2 worker after commit. A reaction may
+call record() itself (``score_changed``, ``stage_changed`` ...); the derived
+touchpoint runs every reaction except those already on the causal chain, so
+data flows one way and nothing loops.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from wagtail_journey.identity import get_or_create_contact, identify_visitor
+from wagtail_journey.models import Contact, Touchpoint, Visitor
+
+logger = logging.getLogger(__name__)
+
+KIND_RE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
+
+ReactionFunc = Callable[[Touchpoint], None]
+
+
+@dataclass(frozen=True)
+class Reaction:
+    name: str
+    func: ReactionFunc
+    order: int
+    deferred: bool
+    kinds: frozenset[str] | None
+
+    def applies_to(self, kind: str) -> bool:
+        return self.kinds is None or kind in self.kinds
+
+
+_registry: dict[str, Reaction] = {}
+# Names of the reactions currently running in this context (the causal chain).
+_chain: ContextVar[tuple[str, ...]] = ContextVar("wagtail_journey_chain", default=())
+
+
+def reaction(
+    name: str | None = None,
+    *,
+    order: int = 100,
+    deferred: bool = False,
+    kinds: Iterable[str] | None = None,
+) -> Callable[[ReactionFunc], ReactionFunc]:
+    """Register ``func`` as a reaction to touchpoints (of ``kinds``, or all).
+
+    ``deferred=True`` runs it in a worker after the recording transaction
+    commits; use it for anything heavier than a few indexed statements.
+    Registering the same name again replaces the earlier reaction.
+    """
+
+    def decorator(func: ReactionFunc) -> ReactionFunc:
+        key = name or f"{func.__module__}.{func.__qualname__}"
+        _registry[key] = Reaction(
+            key, func, order, deferred, frozenset(kinds) if kinds is not None else None
+        )
+        return func
+
+    return decorator
+
+
+def unregister(name: str) -> None:
+    _registry.pop(name, None)
+
+
+def reactions() -> list[Reaction]:
+    """The registered reactions in the order they run."""
+    return sorted(_registry.values(), key=lambda r: (r.order, r.name))
+
+
+def record(
+    kind: str,
+    *,
+    contact: Contact | None = None,
+    email: str | None = None,
+    visitor: Visitor | None = None,
+    page: Any = None,
+    occurred_at: datetime | None = None,
+    session: int | None = None,
+    journey_stage: str = "",
+    utm: Mapping[str, str] | None = None,
+    properties: Mapping[str, Any] | None = None,
+    dedupe_key: str | None = None,
+    identify: bool = True,
+) -> Touchpoint:
+    """Store one touchpoint and run its reactions. The only writer of touchpoints.
+
+    Who: a ``contact``, an ``email`` (the contact is found or created), a
+    ``visitor``, or several. A visitor with a contact is identified (its
+    anonymous history joins the contact) unless ``identify=False``; a visitor
+    already identified lends its contact to the touchpoint.
+
+    ``dedupe_key`` makes the call idempotent: if a touchpoint with that key
+    exists, it is returned (``is_new`` False) and no reaction runs again.
+    """
+    if not KIND_RE.match(kind or ""):
+        raise ValueError(f"Invalid touchpoint kind: {kind!r}")
+    with transaction.atomic():
+        if contact is None and email:
+            contact, _ = get_or_create_contact(email)
+        if visitor is not None:
+            if contact is not None and identify:
+                identify_visitor(visitor, contact)
+            elif contact is None and visitor.contact_id:
+                contact = visitor.contact
+        fields = {
+            "kind": kind,
+            "occurred_at": occurred_at or timezone.now(),
+            "contact": contact,
+            "visitor": visitor,
+            "page": page,
+            "session": session,
+            "journey_stage": journey_stage or "",
+            "utm": dict(utm) if utm else None,
+            "properties": dict(properties) if properties else None,
+            "dedupe_key": dedupe_key,
+        }
+        if dedupe_key:
+            existing = Touchpoint.objects.filter(dedupe_key=dedupe_key).first()
+            if existing is not None:
+                existing.is_new = False
+                return existing
+            try:
+                with transaction.atomic():
+                    touchpoint = Touchpoint.objects.create(**fields)
+            except IntegrityError:
+                existing = Touchpoint.objects.get(dedupe_key=dedupe_key)
+                existing.is_new = False
+                return existing
+        else:
+            touchpoint = Touchpoint.objects.create(**fields)
+        touchpoint.is_new = True
+        _run(touchpoint, deferred=False, chain=_chain.get())
+        _schedule_deferred(touchpoint)
+    return touchpoint
+
+
+def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> None:
+    for r in reactions():
+        if r.deferred != deferred or r.name in chain or not r.applies_to(touchpoint.kind):
+            continue
+        token = _chain.set((*chain, r.name))
+        try:
+            r.func(touchpoint)
+        finally:
+            _chain.reset(token)
+
+
+def _schedule_deferred(touchpoint: Touchpoint) -> None:
+    chain = _chain.get()
+    pending = [
+        r.name
+        for r in reactions()
+        if r.deferred and r.name not in chain and r.applies_to(touchpoint.kind)
+    ]
+    if not pending:
+        return
+
+    def enqueue() -> None:
+        from django_q.tasks import async_task
+
+        async_task(
+            "wagtail_journey.events.run_deferred",
+            touchpoint.pk,
+            chain,
+            task_name=f"journey-reactions-{touchpoint.pk}",
+            group="wagtail_journey.reactions",
+        )
+
+    transaction.on_commit(enqueue)
+
+
+def run_deferred(touchpoint_id: int, chain: Iterable[str] = ()) -> None:
+    """Worker entry point: run the deferred reactions of one touchpoint.
+
+    Deferred reactions must be idempotent: a task may run twice.
+    """
+    touchpoint = Touchpoint.objects.filter(pk=touchpoint_id).select_related("contact").first()
+    if touchpoint is None:  # erased meanwhile
+        return
+    with transaction.atomic():
+        _run(touchpoint, deferred=True, chain=tuple(chain))

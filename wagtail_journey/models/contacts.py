@@ -1,0 +1,86 @@
+"""Contact: a known person, identified by a normalised email address."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from taggit.managers import TaggableManager
+from taggit.models import TaggedItemBase
+
+
+class JourneyStage(models.TextChoices):
+    """The customer-journey stages a page, form or contact belongs to."""
+
+    AWARENESS = "awareness", _("Awareness")
+    CONSIDERATION = "consideration", _("Consideration")
+    CONVERSION = "conversion", _("Conversion")
+    RETENTION = "retention", _("Retention")
+    ADVOCACY = "advocacy", _("Advocacy")
+
+
+class TaggedContact(TaggedItemBase):
+    """Explicit through model so segment rules can join tags with one Exists()."""
+
+    content_object = models.ForeignKey(
+        "wagtail_journey.Contact", on_delete=models.CASCADE, related_name="tagged_items"
+    )
+
+    class Meta:
+        verbose_name = _("contact tag")
+        verbose_name_plural = _("contact tags")
+
+
+class Contact(models.Model):
+    """A known person. ``email`` is stored normalised (see identity.normalize_email).
+
+    Score, stages and first/last touch are caches derived from the touchpoint
+    log; the log stays the truth and a rebuild command recomputes them.
+    """
+
+    email = models.EmailField(_("email"), max_length=254, unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    score = models.IntegerField(_("score"), default=0)
+    lifecycle_stage = models.CharField(_("lifecycle stage"), max_length=32, default="subscriber")
+    journey_stage = models.CharField(
+        _("journey stage"), max_length=16, choices=JourneyStage.choices, blank=True
+    )
+    tags = TaggableManager(through=TaggedContact, blank=True, verbose_name=_("tags"))
+    first_touch = models.JSONField(_("first touch"), default=dict, blank=True)
+    last_touch = models.JSONField(_("last touch"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["score"], name="wj_contact_score"),
+            models.Index(fields=["lifecycle_stage"], name="wj_contact_lifecycle"),
+            models.Index(fields=["last_activity_at"], name="wj_contact_activity"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def save(self, *args, **kwargs) -> None:
+        from wagtail_journey.identity import normalize_email
+
+        self.email = normalize_email(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()

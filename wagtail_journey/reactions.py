@@ -1,0 +1,19 @@
+"""Built-in reactions registered at startup. Each later feature (scoring,
+stages, segments, flows) adds its own module of reactions here."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from wagtail_journey.events import reaction
+from wagtail_journey.models import Contact, Touchpoint
+
+
+@reaction("activity", order=10)
+def update_last_activity(touchpoint: Touchpoint) -> None:
+    """Keep Contact.last_activity_at (re-activation segments read it) in one UPDATE."""
+    if touchpoint.contact_id is None:
+        return
+    Contact.objects.filter(pk=touchpoint.contact_id).filter(
+        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=touchpoint.occurred_at)
+    ).update(last_activity_at=touchpoint.occurred_at)

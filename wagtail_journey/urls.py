@@ -1,0 +1,14 @@
+"""Public endpoints of wagtail_journey; include under any prefix::
+
+path("journey/", include("wagtail_journey.urls")),
+"""
+
+from django.urls import path
+
+from wagtail_journey import views
+
+app_name = "wagtail_journey"
+
+urlpatterns = [
+    path("health/", views.health, name="health"),
+]
