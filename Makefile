@@ -64,10 +64,19 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/run.py $(BENCH_ARGS)
 
-# Extract and compile the fr and pt translations of the package.
+# Extract the package's strings into the fr and pt catalogues and compile them
+# (docs/development.md). Needs GNU gettext; installs Debian's if missing.
 messages: $(STAMP)
-	cd wagtail_journey && ../$(PY) ../example_site/manage.py makemessages -l fr -l pt --no-obsolete
+	@command -v msgfmt >/dev/null 2>&1 || { \
+		echo "GNU gettext is missing; installing Debian's gettext..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	} || { echo "Install GNU gettext (Debian/Ubuntu: apt-get install gettext) and retry."; exit 1; }
+	mkdir -p wagtail_journey/locale
+	cd wagtail_journey && ../$(PY) ../example_site/manage.py makemessages \
+		-l fr -l pt --no-obsolete --add-location=file
 	cd wagtail_journey && ../$(PY) ../example_site/manage.py compilemessages
+	@grep -l '^#, fuzzy' wagtail_journey/locale/*/LC_MESSAGES/django.po 2>/dev/null | \
+		sed 's/^/  fuzzy entries to review: /' || true
 
 services:
 	@pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || \

@@ -1,10 +1,12 @@
 """System checks: misconfiguration is reported at startup with a hint, not at 3 a.m.
 
-Run by ``manage.py check`` (and every ``runserver``/``migrate``).
+Run by ``manage.py check`` (and every ``runserver``/``migrate``). Every id is
+listed in docs/settings.md; ids are never reused for another meaning.
 """
 
 from __future__ import annotations
 
+from multiprocessing import cpu_count
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +19,23 @@ REQUIRED_APPS = {
     "anymail": "django-anymail sends email and receives your provider's webhooks.",
     "taggit": "django-taggit stores contact tags.",
     "wagtail.snippets": "Consent purposes and email templates are snippets.",
+    "wagtail_modeladmin": "The Journey admin listings (contacts, touchpoints) use it.",
 }
+
+#: The CNIL audience-measurement exemption: a cookie lives at most 13 months
+#: and the data it collects is kept at most 25 months.
+MAX_EXEMPT_COOKIE_DAYS = 395
+MAX_EXEMPT_RETENTION_DAYS = 760
+
+#: Settings that must be positive whole numbers.
+POSITIVE_INT_SETTINGS = (
+    "VISITOR_COOKIE_AGE_DAYS",
+    "SESSION_TIMEOUT_MINUTES",
+    "ANONYMOUS_RETENTION_DAYS",
+)
+
+#: Q_CLUSTER keys that choose a django-q2 broker; without one it uses Redis on localhost.
+BROKER_KEYS = ("orm", "redis", "django_redis", "broker_class", "iron_mq", "sqs", "mongo")
 
 
 @register(Tags.compatibility)
@@ -38,10 +56,10 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
 @register(Tags.compatibility)
 def check_q_cluster(app_configs: Any = None, **kwargs: Any) -> list:
     q_cluster = getattr(settings, "Q_CLUSTER", None)
-    if not q_cluster:
+    if not q_cluster or not isinstance(q_cluster, dict):
         return [
             Error(
-                "Q_CLUSTER is not configured.",
+                "Q_CLUSTER is not configured." if not q_cluster else "Q_CLUSTER must be a dict.",
                 hint=(
                     "Add a Q_CLUSTER dict, e.g. {'name': 'journey', 'orm': 'default'} "
                     "(see docs/installation.md), and run `manage.py qcluster`."
@@ -50,21 +68,56 @@ def check_q_cluster(app_configs: Any = None, **kwargs: Any) -> list:
             )
         ]
     errors = []
-    engine = settings.DATABASES.get(q_cluster.get("orm", ""), {}).get("ENGINE", "")
-    if "sqlite" in engine and int(q_cluster.get("workers", 1)) > 1:
+    if not q_cluster.get("sync") and not any(q_cluster.get(key) for key in BROKER_KEYS):
         errors.append(
             Warning(
-                "django-q2's ORM broker on SQLite with more than one worker fails with "
-                "'database is locked' under load.",
-                hint="Use 'workers': 1 on SQLite, or PostgreSQL/Redis in production.",
-                id="wagtail_journey.W002",
+                "Q_CLUSTER names no broker, so django-q2 uses Redis on localhost:6379.",
+                hint="Set 'orm': 'default' (the database) or 'redis': '<url>' in Q_CLUSTER.",
+                id="wagtail_journey.W003",
             )
         )
+    alias = q_cluster.get("orm")
+    if alias:
+        if alias not in settings.DATABASES:
+            errors.append(
+                Error(
+                    f"Q_CLUSTER['orm'] is {alias!r}, which is not a key of DATABASES.",
+                    hint="Use the alias of a configured database, usually 'default'.",
+                    id="wagtail_journey.E009",
+                )
+            )
+            return errors
+        engine = settings.DATABASES[alias].get("ENGINE", "")
+        # django-q2 starts one worker per CPU when 'workers' is not set.
+        workers = q_cluster.get("workers") or cpu_count()
+        if "sqlite" in engine and int(workers) > 1:
+            errors.append(
+                Warning(
+                    "django-q2's ORM broker on SQLite with more than one worker fails with "
+                    "'database is locked' under load"
+                    + ("." if q_cluster.get("workers") else " (no 'workers' means one per CPU)."),
+                    hint="Set 'workers': 1 on SQLite, or use PostgreSQL/Redis in production.",
+                    id="wagtail_journey.W002",
+                )
+            )
     return errors
+
+
+def _positive_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value > 0
 
 
 @register(Tags.compatibility)
 def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
+    user = getattr(settings, "WAGTAIL_JOURNEY", None)
+    if user is not None and not isinstance(user, dict):
+        return [
+            Error(
+                f"WAGTAIL_JOURNEY must be a dict, not {type(user).__name__}.",
+                hint="For example WAGTAIL_JOURNEY = {'TRACKING_CONSENT_MODE': 'required'}.",
+                id="wagtail_journey.E010",
+            )
+        ]
     errors = []
     mode = journey_settings.TRACKING_CONSENT_MODE
     if mode not in CONSENT_MODES:
@@ -84,13 +137,47 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 id="wagtail_journey.E004",
             )
         )
-    age = journey_settings.VISITOR_COOKIE_AGE_DAYS
-    if mode == "exempt" and (not isinstance(age, int) or age > 395):
+    valid = {}
+    for key in POSITIVE_INT_SETTINGS:
+        value = getattr(journey_settings, key)
+        if _positive_int(value):
+            valid[key] = value
+        else:
+            errors.append(
+                Error(
+                    f"WAGTAIL_JOURNEY[{key!r}] is {value!r}; it must be a positive whole number.",
+                    hint="See docs/settings.md for its meaning and default.",
+                    id="wagtail_journey.E007",
+                )
+            )
+    if mode == "exempt":
+        age = valid.get("VISITOR_COOKIE_AGE_DAYS", 0)
+        if age > MAX_EXEMPT_COOKIE_DAYS:
+            errors.append(
+                Error(
+                    "The CNIL exemption allows a visitor cookie of at most 13 months, "
+                    f"but VISITOR_COOKIE_AGE_DAYS is {age}.",
+                    hint=f"Set VISITOR_COOKIE_AGE_DAYS to {MAX_EXEMPT_COOKIE_DAYS} or less.",
+                    id="wagtail_journey.E005",
+                )
+            )
+        retention = valid.get("ANONYMOUS_RETENTION_DAYS", 0)
+        if retention > MAX_EXEMPT_RETENTION_DAYS:
+            errors.append(
+                Error(
+                    "The CNIL exemption allows keeping audience data at most 25 months, "
+                    f"but ANONYMOUS_RETENTION_DAYS is {retention}.",
+                    hint=f"Set ANONYMOUS_RETENTION_DAYS to {MAX_EXEMPT_RETENTION_DAYS} or less.",
+                    id="wagtail_journey.E006",
+                )
+            )
+    cache = journey_settings.RATE_LIMIT_CACHE
+    if cache not in getattr(settings, "CACHES", {}):
         errors.append(
             Error(
-                "The CNIL exemption allows a visitor cookie of at most 13 months.",
-                hint="Set VISITOR_COOKIE_AGE_DAYS to 395 or less.",
-                id="wagtail_journey.E005",
+                f"WAGTAIL_JOURNEY['RATE_LIMIT_CACHE'] is {cache!r}, which is not a key of CACHES.",
+                hint="Use the alias of a configured cache that every process shares.",
+                id="wagtail_journey.E008",
             )
         )
     for key in journey_settings.unknown_keys():
