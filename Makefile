@@ -61,7 +61,10 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Benchmarks against a baseline in one run (docs/performance.md), e.g.
+# make bench BENCH_ARGS="--only pageview --quick"; PostgreSQL when DATABASE_URL is set.
 bench: $(STAMP)
+	@$(PY) -c 'import gunicorn' 2>/dev/null || $(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 # Extract the package's strings into the fr and pt catalogues and compile them

@@ -1,0 +1,136 @@
+"""A real WSGI server process (gunicorn) serving the example site on 127.0.0.1.
+
+Started in its own process group so it and its workers are stopped by id when
+the benchmark ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bench.database import REPO, BenchDatabase
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``gunicorn demo.wsgi`` with the given settings module, workers and threads.
+
+    The gthread worker keeps connections alive, so the client reuses one
+    connection per thread (no port exhaustion on long runs).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        settings_module: str,
+        db: BenchDatabase,
+        log_dir: Path,
+        *,
+        workers: int = 2,
+        threads: int = 2,
+    ) -> None:
+        self.name = name
+        self.settings_module = settings_module
+        self.db = db
+        self.workers = workers
+        self.threads = threads
+        self.port = free_port()
+        self.log_path = log_dir / f"server-{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "demo.wsgi:application",
+            "--bind",
+            f"{HOST}:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(self.threads),
+            "--keep-alive",
+            "30",
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+            "--error-logfile",
+            "-",
+            "--log-level",
+            "warning",
+        ]
+
+    def start(self, ready_path: str = "/", timeout: float = 60) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
+        self.proc = subprocess.Popen(
+            self.command,
+            env=self.db.django_env(self.settings_module),
+            cwd=REPO,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+        self._wait_ready(ready_path, timeout)
+
+    def _wait_ready(self, path: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} server exited at start:\n{self.log_tail()}")
+            try:
+                conn = http.client.HTTPConnection(HOST, self.port, timeout=5)
+                conn.request("GET", path)
+                conn.getresponse().read()
+                conn.close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"{self.name} server not ready after {timeout}s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text().splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """SIGTERM to gunicorn's master (it stops its workers), SIGKILL to the group if slow."""
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        # Workers left behind by a master that died are in its process group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+
+    def __enter__(self) -> Server:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

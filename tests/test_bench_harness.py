@@ -1,0 +1,119 @@
+"""bench/: the arithmetic behind the printed ratios, and that the baseline really is the
+site without wagtail_journey. No timing here: speed is measured by `make bench`, never
+asserted in tests.
+"""
+
+import importlib
+import sys
+
+import pytest
+
+from bench.database import postgres_url
+from bench.load import LoadResult, _keep_cookies, merge
+from bench.stats import (
+    BASELINE,
+    FEATURE,
+    Figure,
+    alternating_order,
+    percentile,
+    ratio,
+    ratio_interval,
+)
+
+
+def test_percentile_interpolates_linearly_between_ranks():
+    assert percentile([4, 1, 3, 2], 50) == 2.5
+    assert percentile([4, 1, 3, 2], 0) == 1
+    assert percentile([4, 1, 3, 2], 100) == 4
+    assert percentile(list(range(1, 101)), 95) == pytest.approx(95.05)
+    assert percentile([7.0], 99) == 7.0
+    with pytest.raises(ValueError):
+        percentile([], 50)
+    with pytest.raises(ValueError):
+        percentile([1, 2], 101)
+
+
+def test_ratio_is_feature_over_baseline_and_none_without_a_baseline():
+    assert ratio(85.0, 100.0) == 0.85
+    assert ratio(1.0, 0.0) is None
+    assert ratio(None, 1.0) is None
+
+
+def test_ratio_interval_is_symmetric_on_a_log_scale_and_needs_two_rounds():
+    low, high = ratio_interval([0.8, 1.25])
+    assert low * high == pytest.approx(1.0)  # centred on the geometric mean, 1.0
+    # mean of logs 0, stdev ln(1.25)*sqrt(2), t(1 df) = 12.706, n = 2
+    assert high == pytest.approx(1.25**12.706)
+    assert ratio_interval([0.9, 0.9, 0.9]) == pytest.approx((0.9, 0.9))
+    assert ratio_interval([0.9]) is None
+    assert ratio_interval([0.9, 0.0]) is None
+
+
+def test_target_is_read_in_the_direction_of_the_figure():
+    throughput = Figure("throughput", "req/s", 84.0, 100.0, higher_is_better=True, target=0.85)
+    assert throughput.ratio == pytest.approx(0.84)
+    assert throughput.target_met is False
+    duration = Figure("rebuild", "s", 14.0, 10.0, higher_is_better=False, target=1.5)
+    assert duration.target_met is True
+    assert Figure("row size", "bytes", 180.0).ratio is None
+    assert Figure("row size", "bytes", 180.0).as_dict()["target_met"] is None
+
+
+def test_rounds_alternate_abba_so_each_side_goes_first_equally_often():
+    order = alternating_order(4)
+    assert order == [(FEATURE, BASELINE), (BASELINE, FEATURE)] * 2
+    assert sum(first == FEATURE for first, _ in order) == 2
+    with pytest.raises(ValueError):
+        alternating_order(0)
+
+
+def test_merged_rounds_give_throughput_over_total_time_and_pooled_latencies():
+    a = LoadResult(requests=100, elapsed=1.0, latencies_ms=[10.0] * 100)
+    b = LoadResult(requests=300, errors=2, elapsed=3.0, latencies_ms=[30.0] * 300)
+    total = merge([a, b])
+    assert total.throughput == 100.0
+    assert total.errors == 2
+    assert total.latency(50) == 30.0
+    assert total.latency(0) == 10.0
+
+
+def test_client_keeps_and_drops_cookies_like_a_browser():
+    jar: dict[str, str] = {}
+    _keep_cookies(jar, ["wj_vid=abc; Max-Age=100; Path=/; SameSite=Lax", "junk=\x00;;"])
+    assert jar["wj_vid"] == "abc"
+    _keep_cookies(jar, ['wj_vid=""; Max-Age=0; Path=/'])
+    assert "wj_vid" not in jar
+
+
+def test_postgres_url_uses_the_bench_database_on_this_machine_only():
+    url = postgres_url("postgres://postgres@127.0.0.1:5432/wagtail_journey", "wj_bench")
+    assert url == "postgres://postgres@127.0.0.1:5432/wj_bench"
+    with pytest.raises(SystemExit):
+        postgres_url("postgres://postgres@db.example.com:5432/x", "wj_bench")
+    with pytest.raises(SystemExit):
+        postgres_url("sqlite:///x", "wj_bench")
+
+
+def test_baseline_site_is_the_example_site_without_wagtail_journey(monkeypatch):
+    monkeypatch.setenv("SQLITE_PATH", "/nonexistent/bench.sqlite3")
+    monkeypatch.delitem(sys.modules, "bench.settings_common", raising=False)
+    monkeypatch.delitem(sys.modules, "bench.settings_baseline", raising=False)
+    baseline = importlib.import_module("bench.settings_baseline")
+    site = importlib.import_module("demo.settings.base")
+
+    removed = [app for app in site.INSTALLED_APPS if app not in baseline.INSTALLED_APPS]
+    assert sorted(removed) == sorted(baseline.JOURNEY_APPS)
+    assert not any("journey" in m for m in baseline.MIDDLEWARE)
+
+    demo_urls = importlib.import_module("demo.urls")
+    bench_urls = importlib.import_module(baseline.ROOT_URLCONF)
+
+    def patterns(module, skip=""):
+        return [
+            (type(p).__name__, str(p.pattern))
+            for p in module.urlpatterns
+            if not (skip and str(p.pattern) == skip)
+        ]
+
+    assert patterns(bench_urls) == patterns(demo_urls, skip="journey/")
+    assert len(patterns(demo_urls)) == len(patterns(bench_urls)) + 1
