@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from wagtail_journey.identity import get_or_create_contact, identify_visitor
@@ -114,8 +114,8 @@ def record(
         if visitor is not None:
             if contact is not None and identify:
                 identify_visitor(visitor, contact)
-            elif contact is None and visitor.contact_id:
-                contact = visitor.contact
+            elif contact is None:
+                contact = _current_contact(visitor)
         fields = {
             "kind": kind,
             "occurred_at": occurred_at or timezone.now(),
@@ -146,6 +146,30 @@ def record(
         _run(touchpoint, deferred=False, chain=_chain.get())
         _schedule_deferred(touchpoint)
     return touchpoint
+
+
+def _current_contact(visitor: Visitor) -> Contact | None:
+    """The contact of ``visitor`` as committed now, not as the caller loaded it.
+
+    A request holds the Visitor it read from the cookie when it started; the
+    visitor may have been identified since. The link is read under a row lock:
+    identify_visitor() updates that row before it moves the anonymous history,
+    so an identification either commits before this read (and is seen here) or
+    waits for this transaction and then moves this touchpoint with the rest.
+    """
+    if visitor.contact_id is not None:
+        return visitor.contact  # already identified: a stale link is harmless here
+    no_key = connection.features.has_select_for_no_key_update
+    contact_id = (
+        Visitor.objects.select_for_update(no_key=no_key)
+        .filter(pk=visitor.pk)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if contact_id is None:
+        return None
+    visitor.contact_id = contact_id
+    return visitor.contact
 
 
 def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> None:

@@ -1,7 +1,9 @@
 """Settings for the test suite (tests/settings.py imports these)."""
 
+import os
+
 from .base import *  # noqa: F403
-from .base import DATABASES, IS_SQLITE, Q_CLUSTER
+from .base import CACHES, DATABASES, IS_SQLITE, Q_CLUSTER, REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
@@ -9,5 +11,10 @@ EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 Q_CLUSTER = {**Q_CLUSTER, "sync": True}
 if IS_SQLITE:
     DATABASES["default"]["TEST"] = {"NAME": None}
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+if REDIS_URL:
+    # `make test-postgres`: the cache stays on Redis as in production. A prefix
+    # of this run's own keeps test runs sharing a Redis database apart.
+    CACHES = {"default": {**CACHES["default"], "KEY_PREFIX": f"journey-test-{os.getpid()}"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
