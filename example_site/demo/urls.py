@@ -1,5 +1,4 @@
 from django.conf import settings
-from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -21,7 +20,6 @@ if settings.DEBUG:
     urlpatterns += staticfiles_urlpatterns()
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
 
-urlpatterns += i18n_patterns(
-    path("", include(wagtail_urls)),
-    prefix_default_language=False,
-)
+# Wagtail's pages last. No i18n_patterns: the visitor's Accept-Language picks
+# the language of wagtail_journey's texts (LocaleMiddleware).
+urlpatterns += [path("", include(wagtail_urls))]
