@@ -46,3 +46,18 @@ def test_same_person_in_other_case_is_one_contact():
 def test_contact_save_normalises_email():
     contact = Contact.objects.create(email=" Maria@Example.NET ")
     assert contact.email == "maria@example.net"
+
+
+@pytest.mark.django_db
+def test_admin_reports_a_duplicate_in_other_case_as_a_form_error(client):
+    from django.contrib.auth.models import User
+
+    Contact.objects.create(email="ana@example.com")
+    client.force_login(User.objects.create_superuser("ed", "ed@example.com", "pw"))
+    response = client.post(
+        "/admin/wagtail_journey/contact/create/",
+        {"email": "ANA@Example.com", "score": "0", "lifecycle_stage": "subscriber"},
+    )
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert Contact.objects.count() == 1

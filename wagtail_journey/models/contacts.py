@@ -81,6 +81,13 @@ class Contact(models.Model):
         self.email = normalize_email(self.email)
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # Normalise before the unique check so the admin reports a duplicate
+        # ("Ana@X.org" vs "ana@x.org") as a form error, not a database error.
+        from wagtail_journey.identity import normalize_email
+
+        self.email = normalize_email(self.email)
+
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
