@@ -72,6 +72,10 @@ class Touchpoint(models.Model):
     # record() returns the existing row instead of inserting a second one.
     dedupe_key = models.CharField(_("deduplication key"), max_length=128, null=True, blank=True)
 
+    # Wagtail indexes every saved model's references to pages (a SELECT and an
+    # INSERT per save, "where is this page used"); an event log is not a usage.
+    wagtail_reference_index_ignore = True
+
     class Meta:
         verbose_name = _("touchpoint")
         verbose_name_plural = _("touchpoints")

@@ -30,7 +30,7 @@ from wagtail_journey.models import Visitor
 FULL, AUDIENCE, ANONYMOUS, OPTED_OUT = "full", "audience", "anonymous", "opted_out"
 
 VISITOR_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
-_SESSION_RE = re.compile(r"^[1-9][0-9]{0,17}$")
+_SESSION_RE = re.compile(r"^[1-9][0-9]{0,18}$")
 
 
 @dataclass
@@ -73,7 +73,7 @@ def _lookup(key: str | None) -> Visitor | None:
 
 def _session(request: HttpRequest) -> tuple[int, bool]:
     raw = request.COOKIES.get(journey_settings.SESSION_COOKIE_NAME, "")
-    if _SESSION_RE.match(raw):
+    if _SESSION_RE.match(raw) and int(raw) < 2**62:
         return int(raw), False
     return secrets.randbits(62) or 1, True
 
