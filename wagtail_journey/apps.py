@@ -13,4 +13,10 @@ class WagtailJourneyConfig(AppConfig):
     def ready(self) -> None:
         # Registering checks and the built-in reactions needs the app registry;
         # both modules are light and only define functions.
+        from django.db.models.signals import post_migrate
+
         from wagtail_journey import checks, reactions  # noqa: F401
+        from wagtail_journey.tracking import attribution, retention, stages  # noqa: F401
+
+        stages.connect_signals()
+        post_migrate.connect(retention.on_post_migrate, sender=self, dispatch_uid="wj_schedules")

@@ -180,6 +180,33 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 id="wagtail_journey.E008",
             )
         )
+    if mode == "exempt" and journey_settings.AUDIENCE_RETENTION_DAYS > 760:
+        errors.append(
+            Error(
+                "The CNIL exemption allows keeping audience data at most 25 months.",
+                hint="Set AUDIENCE_RETENTION_DAYS to 760 or less.",
+                id="wagtail_journey.E006",
+            )
+        )
+    secret = journey_settings.SHOP_SECRET
+    if secret is not None and len(str(secret)) < 32:
+        errors.append(
+            Error(
+                "WAGTAIL_JOURNEY['SHOP_SECRET'] is too short to sign shop events safely.",
+                hint="Use at least 32 random characters, e.g. python -c "
+                "'import secrets; print(secrets.token_urlsafe(32))'.",
+                id="wagtail_journey.E007",
+            )
+        )
+    if journey_settings.RATE_LIMIT_CACHE not in settings.CACHES:
+        errors.append(
+            Error(
+                f"WAGTAIL_JOURNEY['RATE_LIMIT_CACHE'] names the unknown cache "
+                f"{journey_settings.RATE_LIMIT_CACHE!r}.",
+                hint="Use an alias from CACHES (rate limits, replay protection, daily salt).",
+                id="wagtail_journey.E008",
+            )
+        )
     for key in journey_settings.unknown_keys():
         errors.append(
             Warning(

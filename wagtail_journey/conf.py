@@ -38,8 +38,39 @@ DEFAULTS: dict[str, Any] = {
     "FROM_EMAIL": None,
     # Shared secret for the signed shop-event endpoint (None disables it).
     "SHOP_SECRET": None,
-    # Cache alias used for rate limits (must support atomic incr()).
+    # Cache alias used for rate limits, replay protection and the daily salt.
+    # Any backend works (locmem, database, Redis); see docs/tracking.md.
     "RATE_LIMIT_CACHE": "default",
+    # --- Tracking (docs/tracking.md) ---
+    # Master switch: False records no page views and ignores the collect endpoint.
+    "TRACKING_ENABLED": True,
+    # Honour Global Privacy Control (Sec-GPC: 1) and Do Not Track (DNT: 1) as
+    # an opt-out in both consent modes.
+    "HONOUR_GPC": True,
+    "HONOUR_DNT": True,
+    # Cookie remembering the visitor's analytics choice ("1"/"0"), readable by
+    # journey.js, and its lifetime in days.
+    "CONSENT_COOKIE_NAME": "wj_c",
+    "CONSENT_COOKIE_AGE_DAYS": 180,
+    # Session cookie (a random session id; slides by SESSION_TIMEOUT_MINUTES).
+    "SESSION_COOKIE_NAME": "wj_sid",
+    # Anonymous touchpoints of exempt-mode audiences are kept at most this long
+    # (the CNIL exemption allows 25 months).
+    "AUDIENCE_RETENTION_DAYS": 760,
+    # Collect endpoint (journey.js): largest accepted body in bytes, events per
+    # request, and origins allowed besides the site's own (e.g. "https://shop.example").
+    "COLLECT_MAX_BYTES": 4096,
+    "COLLECT_MAX_EVENTS": 20,
+    "COLLECT_ALLOWED_ORIGINS": [],
+    # Rate limits as (requests, seconds): per client IP and per visitor.
+    "COLLECT_RATE_LIMIT_IP": (120, 60),
+    "COLLECT_RATE_LIMIT_VISITOR": (60, 60),
+    "SHOP_RATE_LIMIT_IP": (600, 60),
+    # Seconds a signed shop event stays valid (its timestamp must be this fresh).
+    "SHOP_SIGNATURE_MAX_AGE": 300,
+    # request.META key holding the client IP when behind a trusted proxy, e.g.
+    # "HTTP_X_REAL_IP" (the first address of a comma-separated list is used).
+    "CLIENT_IP_HEADER": None,
 }
 
 

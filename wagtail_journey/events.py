@@ -90,6 +90,7 @@ def record(
     page: Any = None,
     occurred_at: datetime | None = None,
     session: int | None = None,
+    device: int | None = None,
     journey_stage: str = "",
     utm: Mapping[str, str] | None = None,
     properties: Mapping[str, Any] | None = None,
@@ -105,13 +106,24 @@ def record(
 
     ``dedupe_key`` makes the call idempotent: if a touchpoint with that key
     exists, it is returned (``is_new`` False) and no reaction runs again.
+
+    An ``audience_only`` visitor (exempt mode, no analytics consent) is never
+    combined with a person: alone, its touchpoint is marked ``audience_only``
+    and no reaction runs for it; with a contact or email, the touchpoint is
+    recorded for the contact without the visitor.
     """
     if not KIND_RE.match(kind or ""):
         raise ValueError(f"Invalid touchpoint kind: {kind!r}")
+    audience_only = False
     with transaction.atomic():
         if contact is None and email:
             contact, _ = get_or_create_contact(email)
-        if visitor is not None:
+        if visitor is not None and visitor.audience_only:
+            if contact is None:
+                audience_only = True
+            else:
+                visitor = None
+        elif visitor is not None:
             if contact is not None and identify:
                 identify_visitor(visitor, contact)
             elif contact is None:
@@ -123,6 +135,8 @@ def record(
             "visitor": visitor,
             "page": page,
             "session": session,
+            "device": device,
+            "audience_only": audience_only,
             "journey_stage": journey_stage or "",
             "utm": dict(utm) if utm else None,
             "properties": dict(properties) if properties else None,
@@ -173,6 +187,8 @@ def _current_contact(visitor: Visitor) -> Contact | None:
 
 
 def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> None:
+    if touchpoint.audience_only:
+        return
     for r in reactions():
         if r.deferred != deferred or r.name in chain or not r.applies_to(touchpoint.kind):
             continue
@@ -184,6 +200,8 @@ def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> N
 
 
 def _schedule_deferred(touchpoint: Touchpoint) -> None:
+    if touchpoint.audience_only:
+        return
     chain = _chain.get()
     pending = [
         r.name

@@ -62,8 +62,20 @@ def identify_visitor(visitor: Visitor, contact: Contact) -> int:
     One set-based UPDATE; returns how many earlier touchpoints moved to the
     contact's timeline. A visitor already linked to another contact (a shared
     browser) is re-linked; touchpoints already attributed stay where they are.
+    Audience-only visitors and touchpoints (exempt mode without consent) are
+    never stitched. First/last-touch attribution of the contact is refreshed
+    from the history that moved (see tracking.attribution).
     """
+    if visitor.audience_only:
+        return 0
     if visitor.contact_id != contact.pk:
         Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
         visitor.contact = contact
-    return Touchpoint.objects.filter(visitor=visitor, contact__isnull=True).update(contact=contact)
+    moved = Touchpoint.objects.filter(
+        visitor=visitor, contact__isnull=True, audience_only=False
+    ).update(contact=contact)
+    if moved:
+        from wagtail_journey.tracking.attribution import refresh_touches
+
+        refresh_touches(contact, visitor=visitor)
+    return moved

@@ -6,9 +6,13 @@ path("journey/", include("wagtail_journey.urls")),
 from django.urls import path
 
 from wagtail_journey import views
+from wagtail_journey.tracking.collect import collect
+from wagtail_journey.tracking.shop import shop_event
 
 app_name = "wagtail_journey"
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    path("collect/", collect, name="collect"),
+    path("shop/events/", shop_event, name="shop_event"),
 ]

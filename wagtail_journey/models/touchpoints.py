@@ -11,6 +11,12 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_journey.models.contacts import JourneyStage
 
 
+class DeviceClass(models.IntegerChoices):
+    DESKTOP = 1, _("Desktop")
+    MOBILE = 2, _("Mobile")
+    TABLET = 3, _("Tablet")
+
+
 class Touchpoint(models.Model):
     """One fact: who did what, when, where.
 
@@ -50,6 +56,13 @@ class Touchpoint(models.Model):
         db_index=False,  # covered by wj_tp_page_time
     )
     session = models.BigIntegerField(_("session"), null=True, blank=True)
+    # Device class of page views and browser events (see DeviceClass).
+    device = models.PositiveSmallIntegerField(
+        _("device"), choices=DeviceClass.choices, null=True, blank=True
+    )
+    # Exempt-mode audience measurement: never stitched, scored or segmented,
+    # and reactions do not run for it (see docs/tracking.md).
+    audience_only = models.BooleanField(_("audience statistics only"), default=False)
     journey_stage = models.CharField(
         _("journey stage"), max_length=16, choices=JourneyStage.choices, blank=True
     )
@@ -58,6 +71,10 @@ class Touchpoint(models.Model):
     # Set for facts that must be stored once (an order id, a provider event id):
     # record() returns the existing row instead of inserting a second one.
     dedupe_key = models.CharField(_("deduplication key"), max_length=128, null=True, blank=True)
+
+    # Wagtail indexes every saved model's references to pages (a SELECT and an
+    # INSERT per save, "where is this page used"); an event log is not a usage.
+    wagtail_reference_index_ignore = True
 
     class Meta:
         verbose_name = _("touchpoint")

@@ -27,6 +27,11 @@ class Visitor(models.Model):
         on_delete=models.SET_NULL,
         related_name="visitors",
     )
+    # Exempt-mode visitor without analytics consent: counted for audience
+    # statistics only; never stitched to a contact, scored or segmented.
+    audience_only = models.BooleanField(_("audience statistics only"), default=False)
+    # When the visitor granted analytics consent (None: never, or withdrawn).
+    consented_at = models.DateTimeField(_("analytics consent given"), null=True, blank=True)
     created_at = models.DateTimeField(_("first seen"), default=timezone.now)
     last_seen_at = models.DateTimeField(_("last seen"), default=timezone.now, db_index=True)
 

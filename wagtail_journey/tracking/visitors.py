@@ -1,0 +1,203 @@
+"""Who is browsing, and how much we may record: consent modes, GPC/DNT, cookies, sessions.
+
+Tracking levels of a request:
+
+- ``full``: a visitor who granted analytics consent; touchpoints are stitched,
+  scored and segmented.
+- ``audience``: ``exempt`` mode without consent; a visitor cookie and
+  touchpoints marked ``audience_only`` (statistics only).
+- ``anonymous``: ``required`` mode without consent; no cookie, only anonymous
+  daily aggregates with a daily-salted hash for unique visitors.
+- ``opted_out``: Global Privacy Control or Do Not Track; no cookie, only a
+  page-view count in the daily aggregates (no hash, not even for the day).
+
+An explicit grant through the consent banner or ``wagtailJourney.consent(true)``
+overrides GPC/DNT for this site (the GPC specification lets a person do so).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+
+from wagtail_journey.conf import journey_settings
+from wagtail_journey.models import Visitor
+
+FULL, AUDIENCE, ANONYMOUS, OPTED_OUT = "full", "audience", "anonymous", "opted_out"
+
+VISITOR_KEY_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
+_SESSION_RE = re.compile(r"^[1-9][0-9]{0,18}$")
+
+
+@dataclass
+class VisitorState:
+    level: str
+    visitor: Visitor | None = None
+    session: int | None = None
+    new_session: bool = False
+    set_visitor_cookie: bool = False
+    clear_visitor_cookie: bool = False
+    consent_cookie: str | None = None  # "1"/"0" to set, "" to delete, None to leave
+
+    @property
+    def per_visitor(self) -> bool:
+        return self.visitor is not None and self.level in (FULL, AUDIENCE)
+
+
+def opted_out(request: HttpRequest) -> bool:
+    """True when the browser sends Global Privacy Control or Do Not Track (and we honour it)."""
+    meta = request.META
+    return bool(
+        (journey_settings.HONOUR_GPC and meta.get("HTTP_SEC_GPC", "").strip() == "1")
+        or (journey_settings.HONOUR_DNT and meta.get("HTTP_DNT", "").strip() == "1")
+    )
+
+
+def _cookie_key(request: HttpRequest) -> tuple[str | None, bool]:
+    """(valid visitor key or None, whether a cookie was present at all)."""
+    raw = request.COOKIES.get(journey_settings.VISITOR_COOKIE_NAME)
+    if raw is None:
+        return None, False
+    return (raw if VISITOR_KEY_RE.match(raw) else None), True
+
+
+def _lookup(key: str | None) -> Visitor | None:
+    if not key:
+        return None
+    return Visitor.objects.filter(key=key).first()
+
+
+def _session(request: HttpRequest) -> tuple[int, bool]:
+    raw = request.COOKIES.get(journey_settings.SESSION_COOKIE_NAME, "")
+    if _SESSION_RE.match(raw) and int(raw) < 2**62:
+        return int(raw), False
+    return secrets.randbits(62) or 1, True
+
+
+def resolve(request: HttpRequest, *, create: bool = True) -> VisitorState:
+    """Decide what may be recorded for ``request`` (cached on the request).
+
+    Costs one indexed SELECT when a visitor cookie is present, and one INSERT
+    the first time an exempt-mode visitor is seen (``create``).
+    """
+    cached = getattr(request, "_wj_state", None)
+    if cached is not None:
+        return cached
+    state = _resolve(request, create=create)
+    if state.per_visitor:
+        state.session, state.new_session = _session(request)
+        if state.new_session and not state.set_visitor_cookie:
+            Visitor.objects.filter(pk=state.visitor.pk).update(last_seen_at=timezone.now())
+    request._wj_state = state
+    return state
+
+
+def _resolve(request: HttpRequest, *, create: bool) -> VisitorState:
+    key, had_cookie = _cookie_key(request)
+    visitor = _lookup(key)
+    if visitor is not None and visitor.consented_at is not None and not visitor.audience_only:
+        return VisitorState(FULL, visitor)
+    stale = had_cookie  # a cookie that names no usable visitor is removed
+    if opted_out(request):
+        return VisitorState(OPTED_OUT, clear_visitor_cookie=had_cookie)
+    if journey_settings.TRACKING_CONSENT_MODE != "exempt":
+        return VisitorState(ANONYMOUS, clear_visitor_cookie=stale)
+    if visitor is not None:
+        return VisitorState(AUDIENCE, visitor)
+    if not create:
+        return VisitorState(AUDIENCE, clear_visitor_cookie=stale)
+    # Never adopt a key the browser made up: a foreign or malformed cookie
+    # gets a fresh random id.
+    visitor = Visitor.objects.create(audience_only=True)
+    return VisitorState(AUDIENCE, visitor, set_visitor_cookie=True)
+
+
+def grant_consent(request: HttpRequest) -> VisitorState:
+    """The visitor granted analytics consent: create or upgrade their visitor."""
+    now = timezone.now()
+    key, _ = _cookie_key(request)
+    visitor = _lookup(key)
+    created = visitor is None
+    if created:
+        visitor = Visitor.objects.create(consented_at=now, audience_only=False)
+    elif visitor.consented_at is None or visitor.audience_only:
+        Visitor.objects.filter(pk=visitor.pk).update(consented_at=now, audience_only=False)
+        visitor.consented_at, visitor.audience_only = now, False
+    state = VisitorState(FULL, visitor, set_visitor_cookie=created, consent_cookie="1")
+    state.session, state.new_session = _session(request)
+    request._wj_state = state
+    return state
+
+
+def withdraw_consent(request: HttpRequest) -> VisitorState:
+    """The visitor refused or withdrew consent: stop per-visitor tracking.
+
+    In ``required`` mode the visitor cookie is deleted; in ``exempt`` mode the
+    visitor goes back to audience statistics. Touchpoints already recorded
+    stay (erasure is the privacy module's job).
+    """
+    key, had_cookie = _cookie_key(request)
+    visitor = _lookup(key)
+    if visitor is not None:
+        Visitor.objects.filter(pk=visitor.pk).update(consented_at=None, audience_only=True)
+        visitor.consented_at, visitor.audience_only = None, True
+    exempt = journey_settings.TRACKING_CONSENT_MODE == "exempt"
+    if exempt and visitor is not None and not opted_out(request):
+        state = VisitorState(AUDIENCE, visitor, consent_cookie="0")
+    else:
+        state = VisitorState(
+            OPTED_OUT if opted_out(request) else ANONYMOUS,
+            clear_visitor_cookie=had_cookie,
+            consent_cookie="0",
+        )
+    request._wj_state = state
+    return state
+
+
+def visitor_from_request(request: HttpRequest) -> Visitor | None:
+    """The request's visitor if one may be recorded, for forms and Django shops.
+
+    Pass it to ``record(..., visitor=...)``: a consented visitor is stitched to
+    the contact; an audience-only one is left out by record() itself.
+    """
+    return resolve(request, create=False).visitor
+
+
+def apply_cookies(state: VisitorState, request: HttpRequest, response: HttpResponse) -> None:
+    """Set or delete the visitor, session and consent cookies on ``response``."""
+    secure = request.is_secure()
+    common = {"secure": secure, "samesite": "Lax", "path": "/"}
+    if state.set_visitor_cookie and state.visitor is not None:
+        # Set once, never extended: the CNIL exemption counts 13 months from
+        # the first visit.
+        response.set_cookie(
+            journey_settings.VISITOR_COOKIE_NAME,
+            state.visitor.key,
+            max_age=journey_settings.VISITOR_COOKIE_AGE_DAYS * 86400,
+            httponly=True,
+            **common,
+        )
+    if state.clear_visitor_cookie:
+        response.delete_cookie(journey_settings.VISITOR_COOKIE_NAME, path="/", samesite="Lax")
+    if state.per_visitor and state.session:
+        response.set_cookie(
+            journey_settings.SESSION_COOKIE_NAME,
+            str(state.session),
+            max_age=journey_settings.SESSION_TIMEOUT_MINUTES * 60,
+            httponly=True,
+            **common,
+        )
+    elif state.clear_visitor_cookie and journey_settings.SESSION_COOKIE_NAME in request.COOKIES:
+        response.delete_cookie(journey_settings.SESSION_COOKIE_NAME, path="/", samesite="Lax")
+    if state.consent_cookie:
+        response.set_cookie(
+            journey_settings.CONSENT_COOKIE_NAME,
+            state.consent_cookie,
+            max_age=journey_settings.CONSENT_COOKIE_AGE_DAYS * 86400,
+            httponly=False,  # journey.js reads it to know whether to ask
+            **common,
+        )
