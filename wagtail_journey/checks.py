@@ -185,7 +185,7 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
             Error(
                 "The CNIL exemption allows keeping audience data at most 25 months.",
                 hint="Set AUDIENCE_RETENTION_DAYS to 760 or less.",
-                id="wagtail_journey.E006",
+                id="wagtail_journey.E011",
             )
         )
     secret = journey_settings.SHOP_SECRET
@@ -195,16 +195,7 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 "WAGTAIL_JOURNEY['SHOP_SECRET'] is too short to sign shop events safely.",
                 hint="Use at least 32 random characters, e.g. python -c "
                 "'import secrets; print(secrets.token_urlsafe(32))'.",
-                id="wagtail_journey.E007",
-            )
-        )
-    if journey_settings.RATE_LIMIT_CACHE not in settings.CACHES:
-        errors.append(
-            Error(
-                f"WAGTAIL_JOURNEY['RATE_LIMIT_CACHE'] names the unknown cache "
-                f"{journey_settings.RATE_LIMIT_CACHE!r}.",
-                hint="Use an alias from CACHES (rate limits, replay protection, daily salt).",
-                id="wagtail_journey.E008",
+                id="wagtail_journey.E012",
             )
         )
     for key in journey_settings.unknown_keys():

@@ -134,4 +134,4 @@ def test_checks_flag_exempt_retention_and_short_shop_secret(settings):
         "SHOP_SECRET": "short",
     }
     ids = {e.id for e in check_journey_settings()}
-    assert {"wagtail_journey.E006", "wagtail_journey.E007"} <= ids
+    assert {"wagtail_journey.E011", "wagtail_journey.E012"} <= ids
