@@ -38,8 +38,18 @@ DEFAULTS: dict[str, Any] = {
     "FROM_EMAIL": None,
     # Shared secret for the signed shop-event endpoint (None disables it).
     "SHOP_SECRET": None,
-    # Cache alias used for rate limits (must support atomic incr()).
+    # Where rate-limit counters live: "auto" uses the cache when it increments
+    # atomically (Redis, Memcached) and the database otherwise.
+    "RATE_LIMIT_BACKEND": "auto",
     "RATE_LIMIT_CACHE": "default",
+    # Form posts allowed per client IP per window (count, seconds).
+    "FORM_RATE_LIMIT": (20, 600),
+    # A form submitted faster than this after rendering is treated as a bot.
+    "FORM_MIN_FILL_SECONDS": 2,
+    # A rendered form stays valid this long (then the visitor resubmits).
+    "FORM_MAX_AGE_HOURS": 24,
+    # Double opt-in confirmation links expire after this many days.
+    "DOUBLE_OPT_IN_MAX_AGE_DAYS": 7,
 }
 
 

@@ -6,9 +6,11 @@ path("journey/", include("wagtail_journey.urls")),
 from django.urls import path
 
 from wagtail_journey import views
+from wagtail_journey.privacy import views as privacy_views
 
 app_name = "wagtail_journey"
 
 urlpatterns = [
     path("health/", views.health, name="health"),
+    path("confirm/<str:token>/", privacy_views.confirm_consent, name="confirm"),
 ]

@@ -1,0 +1,51 @@
+"""FormSubmission: what one form block received, with its consent snapshot."""
+
+from __future__ import annotations
+
+import swapper
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class FormSubmission(models.Model):
+    page = models.ForeignKey(
+        swapper.get_model_name("wagtailcore", "Page"),
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("page"),
+    )
+    # The form block's StreamField id: stable across edits and re-ordering.
+    form_key = models.CharField(_("form id"), max_length=64)
+    form_name = models.CharField(_("form"), max_length=255, blank=True)
+    contact = models.ForeignKey(
+        "wagtail_journey.Contact",
+        on_delete=models.CASCADE,
+        related_name="submissions",
+        verbose_name=_("contact"),
+    )
+    visitor = models.ForeignKey(
+        "wagtail_journey.Visitor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("visitor"),
+    )
+    data = models.JSONField(_("data"), encoder=DjangoJSONEncoder)
+    # {purpose key: {"version": n, "action": "granted"|"refused", "text": "..."}}
+    consent_snapshot = models.JSONField(_("consents"), default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(_("submitted"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("form submission")
+        verbose_name_plural = _("form submissions")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["page", "form_key", "-created_at"], name="wj_submission_form"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_name or self.form_key} · {self.contact}"
