@@ -49,3 +49,21 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form_name or self.form_key} · {self.contact}"
+
+    @property
+    def contact_email(self) -> str:
+        return self.contact.email
+
+    def answers_summary(self) -> str:
+        """ "name: value" pairs as plain text (escaped wherever it is shown)."""
+        return "; ".join(f"{k}: {v}" for k, v in (self.data or {}).items() if v not in ("", None))
+
+    answers_summary.short_description = _("answers")
+
+    def consents_summary(self) -> str:
+        return "; ".join(
+            f"{key} v{item.get('version')}: {item.get('action')}"
+            for key, item in (self.consent_snapshot or {}).items()
+        )
+
+    consents_summary.short_description = _("consents")
