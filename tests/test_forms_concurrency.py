@@ -34,7 +34,9 @@ def test_same_email_in_different_case_at_the_same_moment(home_page):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, payloads)]
+    threads = [
+        threading.Thread(target=submit, args=pair) for pair in zip(clients, payloads, strict=True)
+    ]
     for t in threads:
         t.start()
     for t in threads:

@@ -117,8 +117,8 @@ class Command(BaseCommand):
                 "name": "Privacy policy",
                 "required": True,
                 "text": (
-                    '<p>I have read and accept the <a linktype="page" id="%d">privacy '
-                    "policy</a>.</p>" % privacy_page.pk
+                    f'<p>I have read and accept the <a linktype="page" id="{privacy_page.pk}">'
+                    "privacy policy</a>.</p>"
                 ),
             },
         )
