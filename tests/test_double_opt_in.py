@@ -114,3 +114,13 @@ def test_a_later_withdrawal_wins(pending):
     record_consent(pending.contact, pending.purpose, "withdrawn", method="preference_centre")
     assert not has_consent(pending.contact, "marketing")
     assert not contacts_with_consent("marketing").exists()
+
+
+def test_names_with_html_are_escaped_in_the_email(pending):
+    from wagtail_journey.models import Contact
+
+    Contact.objects.filter(pk=pending.contact_id).update(first_name='<img src=x onerror="1">')
+    send_confirmation(pending.pk, "http://testserver/", "en")
+    html = mail.outbox[0].alternatives[0][0]
+    assert "<img src=x" not in html
+    assert "&lt;img src=x" in html
