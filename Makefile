@@ -24,7 +24,6 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(MANAGE) migrate --noinput
-	$(MANAGE) createcachetable
 	$(MANAGE) load_demo --with-admin
 	@echo ""
 	@echo "  wagtail_journey demo: http://$(DEMO_HOST):$(DEMO_PORT)/"

@@ -39,8 +39,11 @@ DEFAULTS: dict[str, Any] = {
     # Shared secret for the signed shop-event endpoint (None disables it).
     "SHOP_SECRET": None,
     # Cache alias used for rate limits, replay protection and the daily salt.
-    # Any backend works (locmem, database, Redis); see docs/tracking.md.
     "RATE_LIMIT_CACHE": "default",
+    # Where rate-limit counters live: "auto" uses that cache when it increments
+    # atomically (Redis, Memcached) and the database otherwise (one atomic
+    # upsert), so limits hold across processes on the embedded default too.
+    "RATE_LIMIT_BACKEND": "auto",
     # --- Tracking (docs/tracking.md) ---
     # Master switch: False records no page views and ignores the collect endpoint.
     "TRACKING_ENABLED": True,
@@ -71,6 +74,15 @@ DEFAULTS: dict[str, Any] = {
     # request.META key holding the client IP when behind a trusted proxy, e.g.
     # "HTTP_X_REAL_IP" (the first address of a comma-separated list is used).
     "CLIENT_IP_HEADER": None,
+    # --- Forms and consent (docs/landing-pages.md, docs/privacy.md) ---
+    # Form posts allowed per client IP per window (count, seconds).
+    "FORM_RATE_LIMIT": (20, 600),
+    # A form submitted faster than this after rendering is treated as a bot.
+    "FORM_MIN_FILL_SECONDS": 2,
+    # A rendered form stays valid this long (then the visitor resubmits).
+    "FORM_MAX_AGE_HOURS": 24,
+    # Double opt-in confirmation links expire after this many days.
+    "DOUBLE_OPT_IN_MAX_AGE_DAYS": 7,
 }
 
 

@@ -8,6 +8,7 @@ from django.urls import path
 from wagtail_journey import views
 from wagtail_journey.tracking.collect import collect
 from wagtail_journey.tracking.shop import shop_event
+from wagtail_journey.privacy import views as privacy_views
 
 app_name = "wagtail_journey"
 
@@ -15,4 +16,5 @@ urlpatterns = [
     path("health/", views.health, name="health"),
     path("collect/", collect, name="collect"),
     path("shop/events/", shop_event, name="shop_event"),
+    path("confirm/<str:token>/", privacy_views.confirm_consent, name="confirm"),
 ]

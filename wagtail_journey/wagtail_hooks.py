@@ -4,6 +4,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
+from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.tracking import PageJourneyStageViewSet
 from wagtail_journey.tracking.pageviews import wrap_serve
@@ -12,3 +13,4 @@ modeladmin_register(JourneyAdminGroup)
 register_snippet(PageJourneyStageViewSet)
 # Inside Wagtail's view-restriction check (order 0): restricted pages are not counted.
 hooks.register("on_serve_page", wrap_serve, order=100)
+register_snippet(ConsentPurposeViewSet)

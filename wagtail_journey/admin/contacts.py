@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
 
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
+from wagtail_journey.admin.submissions import FormSubmissionAdmin
 from wagtail_journey.models import Contact, Touchpoint
 
 
@@ -22,6 +23,7 @@ class ContactAdmin(ModelAdmin):
     list_filter = ("lifecycle_stage", "journey_stage")
     search_fields = ("email", "first_name", "last_name")
     inspect_view_enabled = True
+    inspect_template_name = "wagtail_journey/admin/contact_inspect.html"
     list_per_page = 50
 
 
@@ -44,4 +46,4 @@ class JourneyAdminGroup(ModelAdminGroup):
     menu_label = _("Journey")
     menu_icon = "group"
     menu_order = 250
-    items = (ContactAdmin, TouchpointAdmin)
+    items = (ContactAdmin, FormSubmissionAdmin, TouchpointAdmin)

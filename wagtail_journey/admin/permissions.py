@@ -4,8 +4,9 @@ from wagtail_modeladmin.helpers import PermissionHelper
 
 
 class ReadOnlyPermissionHelper(PermissionHelper):
-    """For logs (touchpoints): viewable with the model's view/change permission,
-    never created, edited or deleted by hand (the log is the truth)."""
+    """For logs (touchpoints, submissions): viewable with the model's view or
+    change permission, never created or edited by hand (the log is the truth).
+    Deleting is left to erasure, not to the listing."""
 
     def user_can_list(self, user) -> bool:
         return self.user_has_specific_permission(user, "view") or self.user_has_specific_permission(

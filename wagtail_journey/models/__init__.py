@@ -1,17 +1,31 @@
 """Models, one module per concept; import from here."""
 
+from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
+from wagtail_journey.models.ratelimit import RateLimitCounter
+from wagtail_journey.models.submissions import FormSubmission
 from wagtail_journey.models.touchpoints import DeviceClass, Touchpoint
 from wagtail_journey.models.tracking import DailyPageStat, PageJourneyStage
 from wagtail_journey.models.visitors import Visitor
 
 __all__ = [
+    "ConsentPurpose",
+    "ConsentPurposeVersion",
+    "ConsentRecord",
     "Contact",
     "DailyPageStat",
     "DeviceClass",
+    "FormSubmission",
     "JourneyStage",
     "PageJourneyStage",
+    "RateLimitCounter",
     "TaggedContact",
     "Touchpoint",
     "Visitor",
 ]
+
+# Page types live in pages.py (they need blocks and forms); importing them here
+# lets Django find them. Last, so the models above exist when pages.py loads.
+from wagtail_journey.pages import LandingPage  # noqa: E402
+
+__all__ += ["LandingPage"]

@@ -131,14 +131,9 @@ if REDIS_URL:
         }
     }
 else:
-    # A database cache is shared by every process and its incr() is atomic
-    # enough for rate limits on the embedded default.
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
-            "LOCATION": "journey_cache",
-        }
-    }
+    # Per-process memory cache. Rate limits do not depend on it: without an
+    # atomic cache (Redis) they count in the database (wagtail_journey.ratelimit).
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

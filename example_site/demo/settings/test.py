@@ -18,3 +18,6 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 WAGTAILADMIN_BASE_URL = "http://testserver"
+
+# Forms in tests are filled instantly; the minimum fill time has its own test.
+WAGTAIL_JOURNEY = {**WAGTAIL_JOURNEY, "FORM_MIN_FILL_SECONDS": 0}  # noqa: F405

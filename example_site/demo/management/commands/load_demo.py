@@ -16,7 +16,7 @@ from wagtail.models import Page, Site
 
 from demo.models import ArticlePage, HomePage
 from wagtail_journey import record
-from wagtail_journey.models import Contact, Visitor
+from wagtail_journey.models import ConsentPurpose, Contact, LandingPage, Visitor
 
 DEMO_ADMIN = ("admin", "journey-demo")
 
@@ -50,6 +50,7 @@ class Command(BaseCommand):
             slug: self._article(home, slug, title, summary) for slug, title, summary in ARTICLES
         }
         self._contacts(pages)
+        self._landing_page(home)
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -108,6 +109,101 @@ class Command(BaseCommand):
             record(
                 "identified", contact=contact, visitor=visitor, occurred_at=now - timedelta(hours=1)
             )
+
+    def _purposes(self, privacy_page: ArticlePage) -> list[ConsentPurpose]:
+        privacy, _ = ConsentPurpose.objects.get_or_create(
+            key="privacy",
+            defaults={
+                "name": "Privacy policy",
+                "required": True,
+                "text": (
+                    f'<p>I have read and accept the <a linktype="page" id="{privacy_page.pk}">'
+                    "privacy policy</a>.</p>"
+                ),
+            },
+        )
+        marketing, _ = ConsentPurpose.objects.get_or_create(
+            key="marketing",
+            defaults={
+                "name": "Marketing emails",
+                "double_opt_in": True,
+                "is_marketing": True,
+                "text": "<p>Yes, send me news and offers by email. I can unsubscribe at any "
+                "time.</p>",
+            },
+        )
+        return [privacy, marketing]
+
+    def _landing_page(self, home: HomePage) -> LandingPage:
+        page = LandingPage.objects.filter(slug="guide").first()
+        if page is not None:
+            return page
+        privacy_page = self._article(
+            home, "privacy-policy", "Privacy policy", "How we use your data and your rights."
+        )
+        purposes = self._purposes(privacy_page)
+        body = [
+            {
+                "type": "hero",
+                "value": {
+                    "heading": "The consent-first marketing guide",
+                    "text": "Twelve pages on growing a list people actually want to be on.",
+                },
+            },
+            {
+                "type": "features",
+                "value": {
+                    "heading": "What you will learn",
+                    "features": [
+                        {"title": "Consent that holds up", "text": "Versioned texts, proof."},
+                        {"title": "Journeys, not blasts", "text": "Touchpoints drive flows."},
+                        {"title": "Scores you can explain", "text": "Every point has a reason."},
+                    ],
+                },
+            },
+            {
+                "type": "testimonial",
+                "value": {
+                    "quote": "We doubled sign-ups and sleep better at night.",
+                    "name": "Inês Carvalho",
+                    "role": "Head of Growth",
+                },
+            },
+            {
+                "type": "form",
+                "value": {
+                    "name": "Guide download",
+                    "heading": "Get the guide",
+                    "fields": [
+                        {
+                            "label": "Email",
+                            "field_type": "email",
+                            "required": True,
+                            "maps_to": "email",
+                        },
+                        {
+                            "label": "First name",
+                            "field_type": "singleline",
+                            "maps_to": "first_name",
+                        },
+                        {
+                            "label": "Company size",
+                            "field_type": "dropdown",
+                            "choices": "1-10\n11-50\n51-250\n250+",
+                        },
+                    ],
+                    "consents": [p.pk for p in purposes],
+                    "submit_label": "Send me the guide",
+                    "success_message": "<p>Thank you! Check your inbox.</p>",
+                    "tags": "guide",
+                    "journey_stage": "consideration",
+                },
+            },
+        ]
+        page = LandingPage(title="Free guide", slug="guide", body=body, show_in_menus=True)
+        home.add_child(instance=page)
+        page.save_revision().publish()
+        return page
 
     def _admin(self) -> None:
         User = get_user_model()

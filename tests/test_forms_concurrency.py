@@ -1,0 +1,75 @@
+"""Two identical submissions at the same moment (PostgreSQL): one contact, two submissions."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from tests.forms_helpers import form_id, hidden_values, make_landing_page, make_purposes
+from wagtail_journey.models import ConsentRecord, Contact, FormSubmission, Touchpoint
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def test_same_email_in_different_case_at_the_same_moment(home_page):
+    assert connection.vendor == "postgresql"
+    page = make_landing_page(home_page, make_purposes())
+    block = form_id(page)
+    emails = ["Ana@Example.com", "ana@example.COM", " ANA@example.com", "ana@example.com"]
+    clients, payloads = [], []
+    for i, email in enumerate(emails):
+        client = Client(REMOTE_ADDR=f"198.51.100.{i + 1}")
+        html = client.get(page.url).content.decode()
+        payloads.append({**hidden_values(html, block), "email": email, "consent_privacy": "on"})
+        clients.append(client)
+
+    barrier = threading.Barrier(len(emails))
+    statuses: list[int] = []
+
+    def submit(client, payload):
+        try:
+            barrier.wait(timeout=10)
+            statuses.append(client.post(page.url, payload).status_code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=submit, args=pair) for pair in zip(clients, payloads, strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+
+    assert statuses == [200] * len(emails)
+    assert Contact.objects.count() == 1
+    contact = Contact.objects.get()
+    assert contact.email == "ana@example.com"
+    assert FormSubmission.objects.filter(contact=contact).count() == len(emails)
+    assert ConsentRecord.objects.filter(contact=contact).count() == 2 * len(emails)
+    assert Touchpoint.objects.filter(kind="form_submitted", contact=contact).count() == len(emails)
+
+
+def test_rate_limit_counter_is_atomic_under_concurrency(db):
+    from wagtail_journey.ratelimit import hit
+
+    results: list[bool] = []
+    barrier = threading.Barrier(8)
+
+    def worker():
+        try:
+            barrier.wait(timeout=10)
+            for _ in range(5):
+                results.append(hit("test", "203.0.113.9", 20, 3600))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # 40 hits against a limit of 20: exactly 20 allowed, none lost or double-counted.
+    assert results.count(True) == 20
+    assert len(results) == 40

@@ -1,0 +1,82 @@
+"""Recording and reading consent. The one place that writes ConsentRecord rows."""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+from wagtail.rich_text import expand_db_html
+
+from wagtail_journey.models import (
+    ConsentPurpose,
+    ConsentPurposeVersion,
+    ConsentRecord,
+    Contact,
+)
+
+
+def version_for(purpose: ConsentPurpose, number: int | None) -> ConsentPurposeVersion:
+    """The version the visitor saw (``number``), or the current one if unknown."""
+    if number:
+        found = purpose.versions.filter(number=number).first()
+        if found is not None:
+            return found
+    return purpose.versions.order_by("-number").first()
+
+
+def record_consent(
+    contact: Contact,
+    purpose: ConsentPurpose,
+    action: str,
+    *,
+    method: str,
+    version: ConsentPurposeVersion | None = None,
+    **proof: object,
+) -> ConsentRecord:
+    """Store one answer with the exact text of the version shown."""
+    version = version or version_for(purpose, None)
+    double_opt_in = version.double_opt_in and action == ConsentRecord.Action.GRANTED
+    return ConsentRecord.objects.create(
+        contact=contact,
+        purpose=purpose,
+        version=version,
+        text_shown=expand_db_html(version.text),
+        action=action,
+        method=method,
+        double_opt_in=double_opt_in,
+        **proof,
+    )
+
+
+def latest_records(contact: Contact) -> dict[str, ConsentRecord]:
+    """The current answer per purpose key for one contact."""
+    result: dict[str, ConsentRecord] = {}
+    for rec in contact.consents.select_related("purpose", "version").order_by("created_at", "id"):
+        result[rec.purpose.key] = rec
+    return result
+
+
+def has_consent(contact: Contact, purpose_key: str) -> bool:
+    """True if the contact's latest answer for the purpose is an effective grant."""
+    rec = (
+        ConsentRecord.objects.filter(contact=contact, purpose__key=purpose_key)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    return bool(rec and rec.is_effective)
+
+
+def contacts_with_consent(purpose_key: str) -> QuerySet[Contact]:
+    """Contacts whose latest answer for the purpose counts as consent: one query.
+
+    Used by segments and email sending; no Python loop over contacts.
+    """
+    latest = ConsentRecord.objects.filter(
+        contact=OuterRef("pk"), purpose__key=purpose_key
+    ).order_by("-created_at", "-id")
+    return Contact.objects.annotate(
+        _consent_action=Subquery(latest.values("action")[:1]),
+        _consent_doi=Subquery(latest.values("double_opt_in")[:1]),
+        _consent_confirmed=Subquery(latest.values("confirmed_at")[:1]),
+    ).filter(
+        Q(_consent_action=ConsentRecord.Action.GRANTED)
+        & (Q(_consent_doi=False) | Q(_consent_confirmed__isnull=False))
+    )

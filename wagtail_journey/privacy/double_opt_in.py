@@ -1,0 +1,124 @@
+"""Double opt-in: a signed, expiring link confirms a granted consent.
+
+The confirmation email is transactional; it goes through the configured
+anymail backend from a django-q2 task. Confirmation needs a click on a button
+(a POST), so mail scanners that follow links do not confirm on the visitor's
+behalf.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from wagtail_journey.conf import journey_settings
+from wagtail_journey.models import ConsentRecord
+
+SALT = "wagtail_journey.double_opt_in"
+
+
+class InvalidToken(Exception):
+    """The link is forged, damaged or expired (the visitor is told nothing more)."""
+
+
+def make_token(record: ConsentRecord) -> str:
+    return signing.dumps({"r": record.pk, "c": record.contact_id}, salt=SALT, compress=True)
+
+
+def read_token(token: str) -> ConsentRecord:
+    max_age = journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS * 86400
+    try:
+        data = signing.loads(token, salt=SALT, max_age=max_age)
+    except signing.BadSignature:  # includes SignatureExpired
+        raise InvalidToken from None
+    record = (
+        ConsentRecord.objects.select_related("contact", "purpose")
+        .filter(pk=data.get("r"), contact_id=data.get("c"), double_opt_in=True)
+        .first()
+    )
+    if record is None:
+        raise InvalidToken
+    return record
+
+
+def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
+    """Confirm the record behind ``token``; returns (record, newly_confirmed).
+
+    Replaying a used link confirms nothing twice and records no second touchpoint.
+    """
+    from wagtail_journey.events import record as record_touchpoint
+
+    record = read_token(token)
+    with transaction.atomic():
+        updated = ConsentRecord.objects.filter(pk=record.pk, confirmed_at__isnull=True).update(
+            confirmed_at=timezone.now()
+        )
+        record.refresh_from_db()
+        if updated:
+            record_touchpoint(
+                "consent_confirmed",
+                contact=record.contact,
+                visitor=visitor,
+                properties={"purpose": record.purpose.key, "consent_record": record.pk},
+            )
+    return record, bool(updated)
+
+
+def schedule_confirmation(record: ConsentRecord, base_url: str) -> None:
+    """After commit, queue the confirmation email in a django-q2 task."""
+    from django_q.tasks import async_task
+
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    transaction.on_commit(
+        lambda: async_task(
+            "wagtail_journey.privacy.double_opt_in.send_confirmation",
+            record.pk,
+            base_url,
+            language,
+            task_name=f"journey-doi-{record.pk}",
+            group="wagtail_journey.double_opt_in",
+        )
+    )
+
+
+def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
+    """Task: send the confirmation email once (a retried task does not resend)."""
+    claimed = ConsentRecord.objects.filter(
+        pk=record_id, confirmation_sent_at__isnull=True, confirmed_at__isnull=True
+    ).update(confirmation_sent_at=timezone.now())
+    if not claimed:
+        return False
+    record = ConsentRecord.objects.select_related("contact", "purpose").get(pk=record_id)
+    url = base_url.rstrip("/") + reverse("wagtail_journey:confirm", args=[make_token(record)])
+    try:
+        with translation.override(language):
+            context = {
+                "record": record,
+                "contact": record.contact,
+                "url": url,
+                "days": journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS,
+            }
+            subject = _("Please confirm your subscription")
+            text = render_to_string("wagtail_journey/email/confirm_consent.txt", context)
+            html = render_to_string("wagtail_journey/email/confirm_consent.html", context)
+        message = EmailMultiAlternatives(
+            subject=subject,
+            body=text,
+            from_email=journey_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
+            to=[record.contact.email],
+        )
+        message.attach_alternative(html, "text/html")
+        message.tags = ["double-opt-in"]
+        message.metadata = {"consent_record": str(record.pk)}
+        message.send()
+    except Exception:
+        # Release the claim so django-q2's retry can send it.
+        ConsentRecord.objects.filter(pk=record_id).update(confirmation_sent_at=None)
+        raise
+    return True

@@ -1,0 +1,81 @@
+"""Fixed-window rate limits that are atomic on every supported deployment.
+
+django-ratelimit refuses caches whose ``incr`` is not atomic (Django's database
+and local-memory caches), which is exactly the embedded default. Here a hit is
+counted either by the cache, when its backend increments atomically (Redis,
+Memcached), or by one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``
+statement on the database, which SQLite (3.35+) and PostgreSQL both execute
+atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import time
+
+from django.core.cache import caches
+from django.db import connection
+
+from wagtail_journey.conf import journey_settings
+
+ATOMIC_CACHE_BACKENDS = (
+    "django.core.cache.backends.redis.RedisCache",
+    "django_redis.cache.RedisCache",
+    "django.core.cache.backends.memcached.PyMemcacheCache",
+    "django.core.cache.backends.memcached.PyLibMCCache",
+)
+
+
+def _use_cache() -> bool:
+    mode = journey_settings.RATE_LIMIT_BACKEND
+    if mode == "cache":
+        return True
+    if mode == "database":
+        return False
+    from django.conf import settings
+
+    alias = journey_settings.RATE_LIMIT_CACHE
+    backend = settings.CACHES.get(alias, {}).get("BACKEND", "")
+    return backend in ATOMIC_CACHE_BACKENDS
+
+
+def hit(scope: str, ident: str, limit: int, window: int, *, now: float | None = None) -> bool:
+    """Count one hit for ``ident`` in ``scope``; True while within ``limit`` per ``window`` s.
+
+    ``ident`` (an IP address, a visitor id) is hashed: counters never hold it.
+    """
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    key = f"{scope}:{digest}"
+    start = int(now if now is not None else time.time()) // window * window
+    count = _hit_cache(key, start, window) if _use_cache() else _hit_db(key, start, window)
+    return count <= limit
+
+
+def _hit_cache(key: str, start: int, window: int) -> int:
+    cache = caches[journey_settings.RATE_LIMIT_CACHE]
+    cache_key = f"wj-rl:{key}:{start}"
+    if cache.add(cache_key, 1, timeout=window + 5):
+        return 1
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # expired between add and incr
+        cache.add(cache_key, 1, timeout=window + 5)
+        return 1
+
+
+def _hit_db(key: str, start: int, window: int) -> int:
+    from wagtail_journey.models import RateLimitCounter
+
+    q = connection.ops.quote_name
+    table, k, w, c = q(RateLimitCounter._meta.db_table), q("key"), q("window"), q("count")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({k}, {w}, {c}) VALUES (%s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT ({k}, {w}) DO UPDATE SET {c} = {table}.{c} + 1 RETURNING {c}",
+            [key, start],
+        )
+        (count,) = cursor.fetchone()
+    if random.random() < 0.01:  # noqa: S311 (housekeeping, not security)
+        RateLimitCounter.objects.filter(window__lt=start - 86400).delete()
+    return count
