@@ -51,8 +51,11 @@ def test_same_email_in_different_case_at_the_same_moment(home_page):
     assert Touchpoint.objects.filter(kind="form_submitted", contact=contact).count() == len(emails)
 
 
-def test_rate_limit_counter_is_atomic_under_concurrency(db):
+@pytest.mark.parametrize("backend", ["database", "cache"])
+def test_rate_limit_counter_is_atomic_under_concurrency(db, settings, backend):
     from wagtail_journey.ratelimit import hit
+
+    settings.WAGTAIL_JOURNEY = {**settings.WAGTAIL_JOURNEY, "RATE_LIMIT_BACKEND": backend}
 
     results: list[bool] = []
     barrier = threading.Barrier(8)
@@ -61,7 +64,7 @@ def test_rate_limit_counter_is_atomic_under_concurrency(db):
         try:
             barrier.wait(timeout=10)
             for _ in range(5):
-                results.append(hit("test", "203.0.113.9", 20, 3600))
+                results.append(hit(f"test-{backend}", "203.0.113.9", 20, 3600))
         finally:
             connection.close()
 

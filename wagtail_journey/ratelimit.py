@@ -1,11 +1,12 @@
 """Fixed-window rate limits that are atomic on every supported deployment.
 
-django-ratelimit refuses caches whose ``incr`` is not atomic (Django's database
-and local-memory caches), which is exactly the embedded default. Here a hit is
-counted either by the cache, when its backend increments atomically (Redis,
-Memcached), or by one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``
-statement on the database, which SQLite (3.35+) and PostgreSQL both execute
-atomically.
+django-ratelimit refuses caches whose ``incr`` is not atomic. Here a hit is
+counted by the cache when its backend increments atomically — Redis and
+Memcached across processes, Django's local-memory cache within its one process
+(the embedded default runs one web process) — and otherwise (the database
+cache, or ``RATE_LIMIT_BACKEND = "database"`` for several web processes without
+Redis) by one ``INSERT ... ON CONFLICT DO UPDATE ... RETURNING`` statement,
+which SQLite (3.35+) and PostgreSQL both execute atomically.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from django.db import connection
 from wagtail_journey.conf import journey_settings
 
 ATOMIC_CACHE_BACKENDS = (
+    "django.core.cache.backends.locmem.LocMemCache",
     "django.core.cache.backends.redis.RedisCache",
     "django_redis.cache.RedisCache",
     "django.core.cache.backends.memcached.PyMemcacheCache",

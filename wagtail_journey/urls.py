@@ -6,9 +6,9 @@ path("journey/", include("wagtail_journey.urls")),
 from django.urls import path
 
 from wagtail_journey import views
+from wagtail_journey.privacy import views as privacy_views
 from wagtail_journey.tracking.collect import collect
 from wagtail_journey.tracking.shop import shop_event
-from wagtail_journey.privacy import views as privacy_views
 
 app_name = "wagtail_journey"
 

@@ -11,7 +11,7 @@ from wagtail_journey.conf import journey_settings
 
 
 def allow(scope: str, ident: str, limit: int, window: int, *, now: float | None = None) -> bool:
-    """Count one hit of ``ident`` in ``scope``; False once ``limit`` hits per ``window`` s passed."""
+    """Count one hit of ``ident`` in ``scope``; False past ``limit`` hits per ``window`` s."""
     if limit <= 0:
         return False
     return ratelimit.hit(scope, ident, limit, window, now=now)
