@@ -113,23 +113,30 @@ def run(ctx: Context) -> BenchResult:
     make_request = rotate(paths)
 
     def load(side: str, seconds: float) -> LoadResult:
-        return run_load(
+        cpu_before = servers[side].cpu_seconds()
+        result = run_load(
             servers[side].port,
             make_request,
             concurrency=ctx.concurrency,
             duration=seconds,
             host_header=host,
         )
+        result.server_cpu_s = servers[side].cpu_seconds() - cpu_before
+        return result
 
     per_side: dict[str, list[LoadResult]] = {FEATURE: [], BASELINE: []}
     rounds: list[dict] = []
     try:
         for side, server in servers.items():
             ctx.log(f"starting {labels[side]} server on {HOST}:{server.port}")
-            server.start(ready_path=paths[0])
+            server.start(ready_path=None)  # both boot at once
+        for server in servers.values():
+            server.wait_ready(paths[0])
+        ctx.log("both servers answer; checking every page, then warming up")
         notes = _check_sites(servers, paths, host)
         for side in (FEATURE, BASELINE):
             load(side, ctx.warmup)
+        ctx.log(f"{ctx.rounds} rounds of {ctx.duration:g} s per side")
         for n, order in enumerate(alternating_order(ctx.rounds), start=1):
             row: dict = {"round": n, "order": [labels[s] for s in order]}
             rps = {}
@@ -176,6 +183,15 @@ def run(ctx: Context) -> BenchResult:
             baseline.latency(95),
             higher_is_better=False,
             interval=_interval(per_side, lambda r: r.latency(95)),
+        ),
+        Figure(
+            "server CPU per request",
+            "ms",
+            feature.cpu_ms_per_request,
+            baseline.cpu_ms_per_request,
+            higher_is_better=False,
+            interval=_interval(per_side, lambda r: r.cpu_ms_per_request),
+            note="user+system CPU of gunicorn's processes / requests served",
         ),
     ]
     round_ratios = [row["throughput_ratio"] for row in rounds if row["throughput_ratio"]]
