@@ -143,11 +143,19 @@ class Server:
         except OSError:
             return "(no log)"
 
+    def terminate(self) -> None:
+        """Ask gunicorn to stop (SIGTERM: the master stops its workers); don't wait."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+
     def stop(self) -> None:
-        """SIGTERM to gunicorn's master (it stops its workers), SIGKILL to the group if slow."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.send_signal(signal.SIGTERM)
+        """Stop and wait; SIGKILL to the process group if it takes over 10 s.
+
+        Call terminate() on every server first to stop several at once.
+        """
+        if self.proc is None or self.proc.returncode is not None:
+            return  # never started, or already stopped and reaped here
+        self.terminate()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
