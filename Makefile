@@ -80,12 +80,23 @@ messages: $(STAMP)
 	@grep -l '^#, fuzzy' wagtail_journey/locale/*/LC_MESSAGES/django.po 2>/dev/null | \
 		sed 's/^/  fuzzy entries to review: /' || true
 
+# PostgreSQL and Redis on 127.0.0.1 for `make test-postgres`: started if down
+# (Debian's packages, as on CI's machine), then waited for.
 services:
-	@pg_isready -h 127.0.0.1 -p 5432 >/dev/null 2>&1 || \
-		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
-	@redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 || \
+	@command -v pg_ctlcluster >/dev/null && command -v redis-server >/dev/null || { \
+		echo "make services needs Debian's postgresql and redis-server packages" >&2; exit 1; }
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+		echo "Starting PostgreSQL..."; \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | sort -V | tail -n 1) main start; }
+	@redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 || { \
+		echo "Starting Redis..."; mkdir -p /var/lib/redis /var/log/redis; \
 		redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" \
-		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
+		--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log; }
+	@for i in $$(seq 30); do \
+		pg_isready -q -h 127.0.0.1 -p 5432 && redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 \
+			&& exit 0; \
+		sleep 1; \
+	done; echo "PostgreSQL or Redis is not answering on 127.0.0.1" >&2; exit 1
 
 clean:
 	rm -rf $(VENV) build *.egg-info example_site/db.sqlite3* .pytest_cache

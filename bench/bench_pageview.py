@@ -97,39 +97,47 @@ def run(ctx: Context) -> BenchResult:
     aa = bool(ctx.args.pageview_aa)
     settings = {FEATURE: BASELINE_SETTINGS if aa else JOURNEY_SETTINGS, BASELINE: BASELINE_SETTINGS}
     labels = {FEATURE: "baseline-a" if aa else "journey", BASELINE: "baseline"}
-    ctx.log(f"preparing {ctx.db.label} (migrate, cache table, demo content)")
-    facts = prepare(ctx.db, JOURNEY_SETTINGS)
-    paths = ctx.args.pageview_paths or facts["paths"]
-    host = facts["hostname"] or "localhost"
     workers, threads = ctx.args.workers, ctx.args.threads
-    ctx.log(f"pages: {' '.join(paths)}")
-
     servers = {
         side: Server(
             labels[side], settings[side], ctx.db, ctx.results_dir, workers=workers, threads=threads
         )
         for side in (FEATURE, BASELINE)
     }
-    make_request = rotate(paths)
-
-    def load(side: str, seconds: float) -> LoadResult:
-        return run_load(
-            servers[side].port,
-            make_request,
-            concurrency=ctx.concurrency,
-            duration=seconds,
-            host_header=host,
-        )
-
     per_side: dict[str, list[LoadResult]] = {FEATURE: [], BASELINE: []}
     rounds: list[dict] = []
     try:
+        # Gunicorn boots Django without touching the database, so both servers
+        # boot while the database is prepared; they are used only afterwards.
         for side, server in servers.items():
             ctx.log(f"starting {labels[side]} server on {HOST}:{server.port}")
-            server.start(ready_path=paths[0])
+            server.start(ready_path=None)
+        ctx.log(f"preparing {ctx.db.label} (migrate, cache table, demo content)")
+        facts = prepare(ctx.db, JOURNEY_SETTINGS)
+        paths = ctx.args.pageview_paths or facts["paths"]
+        host = facts["hostname"] or "localhost"
+        ctx.log(f"pages: {' '.join(paths)}")
+        for server in servers.values():
+            server.wait_ready(paths[0])
+        ctx.log("both servers answer; checking every page, then warming up")
         notes = _check_sites(servers, paths, host)
+        make_request = rotate(paths)
+
+        def load(side: str, seconds: float) -> LoadResult:
+            cpu_before = servers[side].cpu_seconds()
+            result = run_load(
+                servers[side].port,
+                make_request,
+                concurrency=ctx.concurrency,
+                duration=seconds,
+                host_header=host,
+            )
+            result.server_cpu_s = servers[side].cpu_seconds() - cpu_before
+            return result
+
         for side in (FEATURE, BASELINE):
             load(side, ctx.warmup)
+        ctx.log(f"{ctx.rounds} rounds of {ctx.duration:g} s per side")
         for n, order in enumerate(alternating_order(ctx.rounds), start=1):
             row: dict = {"round": n, "order": [labels[s] for s in order]}
             rps = {}
@@ -146,6 +154,8 @@ def run(ctx: Context) -> BenchResult:
                 f"{labels[BASELINE]} {rps[BASELINE]:.1f} req/s, ratio {row['throughput_ratio']}"
             )
     finally:
+        for server in servers.values():
+            server.terminate()
         for server in servers.values():
             server.stop()
 
@@ -176,6 +186,15 @@ def run(ctx: Context) -> BenchResult:
             baseline.latency(95),
             higher_is_better=False,
             interval=_interval(per_side, lambda r: r.latency(95)),
+        ),
+        Figure(
+            "server CPU per request",
+            "ms",
+            feature.cpu_ms_per_request,
+            baseline.cpu_ms_per_request,
+            higher_is_better=False,
+            interval=_interval(per_side, lambda r: r.cpu_ms_per_request),
+            note="user+system CPU of gunicorn's processes / requests served",
         ),
     ]
     round_ratios = [row["throughput_ratio"] for row in rounds if row["throughput_ratio"]]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.database import BenchDatabase
@@ -22,6 +23,7 @@ class Context:
     args: argparse.Namespace
     db: BenchDatabase
     results_dir: Path
+    started: float = field(default_factory=time.monotonic)
 
     @property
     def quick(self) -> bool:
@@ -54,4 +56,5 @@ class Context:
         return int(self.args.concurrency)
 
     def log(self, message: str) -> None:
-        print(f"   {message}", flush=True)
+        """A progress line, with the seconds since the run started."""
+        print(f"   [{time.monotonic() - self.started:5.1f}s] {message}", flush=True)

@@ -103,14 +103,17 @@ def choose(kind: str | None, pg_name: str, results_dir: Path) -> BenchDatabase:
     return BenchDatabase("postgresql", label, {"DATABASE_URL": url}, version)
 
 
-def prepare(db: BenchDatabase, settings_module: str, timeout: float = 300) -> dict:
-    """Migrate, create the cache table and load the demo content; return the site's facts.
+def run_script(
+    db: BenchDatabase, settings_module: str, script: Path, *args: str, timeout: float = 600
+) -> dict:
+    """Run a Django script of bench/ in a child process; return the JSON of its last line.
 
-    Runs bench/prepare_site.py in a child process (the runner never imports
-    Django itself) and reads the JSON it prints on its last line.
+    The runner never imports Django itself: each benchmark's Django work (setup,
+    data generation, timed statements) runs in a child with the site's settings
+    on the bench database, and reports back on stdout.
     """
     proc = subprocess.run(
-        [sys.executable, str(BENCH_DIR / "prepare_site.py")],
+        [sys.executable, str(script), *args],
         env=db.django_env(settings_module),
         cwd=REPO,
         capture_output=True,
@@ -119,7 +122,10 @@ def prepare(db: BenchDatabase, settings_module: str, timeout: float = 300) -> di
         check=False,
     )
     if proc.returncode != 0:
-        raise SystemExit(
-            f"Preparing the bench database failed ({db.label}):\n{proc.stdout}\n{proc.stderr}"
-        )
+        raise RuntimeError(f"{script.name} failed on {db.label}:\n{proc.stdout}\n{proc.stderr}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def prepare(db: BenchDatabase, settings_module: str) -> dict:
+    """Migrate, create the cache table and load the demo content; return the site's facts."""
+    return run_script(db, settings_module, BENCH_DIR / "prepare_site.py", timeout=300)

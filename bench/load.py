@@ -60,10 +60,17 @@ class LoadResult:
     latencies_ms: list[float] = field(default_factory=list)  # of the expected answers
     statuses: Counter = field(default_factory=Counter)
     error_samples: list[str] = field(default_factory=list)
+    server_cpu_s: float | None = None  # CPU the server spent meanwhile, when measured
 
     @property
     def throughput(self) -> float:
         return self.requests / self.elapsed if self.elapsed else 0.0
+
+    @property
+    def cpu_ms_per_request(self) -> float | None:
+        if self.server_cpu_s is None or not self.requests:
+            return None
+        return self.server_cpu_s * 1000 / self.requests
 
     def latency(self, p: float) -> float | None:
         return percentile(self.latencies_ms, p) if self.latencies_ms else None
@@ -77,6 +84,7 @@ class LoadResult:
             "p50_ms": _round(self.latency(50)),
             "p95_ms": _round(self.latency(95)),
             "p99_ms": _round(self.latency(99)),
+            "server_cpu_ms_per_request": _round(self.cpu_ms_per_request),
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
         }
 
@@ -95,6 +103,8 @@ def merge(results: Iterable[LoadResult]) -> LoadResult:
         total.latencies_ms.extend(r.latencies_ms)
         total.statuses.update(r.statuses)
         total.error_samples.extend(r.error_samples[: max(0, 5 - len(total.error_samples))])
+        if r.server_cpu_s is not None:
+            total.server_cpu_s = (total.server_cpu_s or 0.0) + r.server_cpu_s
     return total
 
 

@@ -18,6 +18,7 @@ import argparse
 import importlib
 import json
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -154,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         load_before = machine.load_average()
         try:
             result = module.run(ctx)
-        except (RuntimeError, OSError) as exc:
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             print(f"   FAILED: {exc}")
             failed += 1
             continue

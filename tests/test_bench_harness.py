@@ -4,6 +4,7 @@ asserted in tests.
 """
 
 import importlib
+import os
 import sys
 
 import pytest
@@ -75,6 +76,24 @@ def test_merged_rounds_give_throughput_over_total_time_and_pooled_latencies():
     assert total.errors == 2
     assert total.latency(50) == 30.0
     assert total.latency(0) == 10.0
+
+
+def test_server_cpu_is_summed_over_the_process_group(tmp_path):
+    from bench.server import process_group_cpu_seconds
+
+    ticks = os.sysconf("SC_CLK_TCK")
+    # /proc/<pid>/stat: pid (comm) state ppid pgrp session tty tpgid flags
+    # minflt cminflt majflt cmajflt utime stime ...; comm may hold spaces and ")".
+    for pid, comm, pgrp, utime, stime in [
+        (10, "gunicorn: master", 10, ticks, 0),
+        (11, "gunicorn: worker) x", 10, 2 * ticks, ticks),
+        (12, "pytest", 99, 50 * ticks, 0),
+    ]:
+        (tmp_path / str(pid)).mkdir()
+        (tmp_path / str(pid) / "stat").write_text(
+            f"{pid} ({comm}) S 1 {pgrp} {pgrp} 0 -1 0 0 0 0 0 {utime} {stime} 0 0 20 0 1 0\n"
+        )
+    assert process_group_cpu_seconds(10, tmp_path) == 4.0
 
 
 def test_client_keeps_and_drops_cookies_like_a_browser():

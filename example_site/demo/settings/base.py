@@ -107,7 +107,8 @@ IS_SQLITE = "sqlite" in DATABASES["default"]["ENGINE"]
 REDIS_URL = os.environ.get("REDIS_URL")
 
 Q_CLUSTER = {
-    "name": "journey",
+    # One name per site sharing a broker; tests give each run its own.
+    "name": os.environ.get("Q_CLUSTER_NAME", "journey"),
     # One worker on SQLite (django-q2 issue 144); more on PostgreSQL/Redis.
     "workers": 1 if IS_SQLITE and not REDIS_URL else 2,
     "timeout": 60,
