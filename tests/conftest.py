@@ -38,3 +38,13 @@ def clean_reactions():
     yield events
     events._registry.clear()
     events._registry.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    """Rate-limit counters and cached salts live in the cache: start every test clean."""
+    from django.core.cache import caches
+
+    for cache in caches.all(initialized_only=True):
+        cache.clear()
+    yield
