@@ -40,6 +40,29 @@ DEFAULTS: dict[str, Any] = {
     "SHOP_SECRET": None,
     # Cache alias used for rate limits (must support atomic incr()).
     "RATE_LIMIT_CACHE": "default",
+    # Lifecycle stages, in order (docs/scoring-and-segments.md). Automatic
+    # transitions (score thresholds, events; see LifecycleTransition in the
+    # admin) only move a contact forward in this list; editors may move a
+    # contact anywhere by hand. The first stage is the one new contacts get.
+    "LIFECYCLE_STAGES": [
+        "subscriber",
+        "lead",
+        "mql",
+        "sql",
+        "opportunity",
+        "customer",
+        "evangelist",
+    ],
+    # Score decay, applied daily by the django-q2 schedule "journey-score-decay"
+    # (manage.py journey_schedules) in set-based SQL. None disables it; else:
+    #   {"mode": "halve", "days": 90}: a contact inactive for `days` has its
+    #       positive score halved, once per `days`-long period;
+    #   {"mode": "subtract", "points": 5, "days": 30}: a contact inactive for
+    #       `days` loses `points` (never below 0), once per `days`-long period.
+    "SCORE_DECAY": None,
+    # Full rebuild of every dynamic segment (schedule "journey-segment-rebuild"),
+    # in minutes; relative-time rules ("visited within 7 days") age through it.
+    "SEGMENT_REBUILD_MINUTES": 60,
 }
 
 
