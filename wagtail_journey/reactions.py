@@ -21,4 +21,4 @@ def update_last_activity(touchpoint: Touchpoint) -> None:
 
 # Feature reactions register themselves on import (scoring 20, stages 30-31,
 # segments 40 deferred).
-from wagtail_journey import scoring, stages  # noqa: E402, F401
+from wagtail_journey import scoring, segments, stages  # noqa: E402, F401
