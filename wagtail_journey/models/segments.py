@@ -66,6 +66,18 @@ class Segment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from wagtail_journey.segment_rules import RuleError
+        from wagtail_journey.segments import compile_segment
+
+        if self.is_dynamic:
+            try:
+                compile_segment(self)
+            except RuleError as exc:
+                raise ValidationError({"rules": str(exc)}) from exc
+
     @property
     def is_dynamic(self) -> bool:
         return self.kind == self.Kind.DYNAMIC
