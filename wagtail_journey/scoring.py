@@ -188,8 +188,8 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
     return change
 
 
-def sync_scores_from_ledger() -> int:
-    """Set every Contact.score to the sum of its ledger (one UPDATE); returns rows fixed."""
+def sync_scores_from_ledger(contact_ids: Iterable[int] | None = None) -> int:
+    """Set Contact.score to the sum of its ledger (one UPDATE); returns rows fixed."""
     total = Subquery(
         ScoreChange.objects.filter(contact=OuterRef("pk"))
         .order_by()
@@ -198,8 +198,11 @@ def sync_scores_from_ledger() -> int:
         .values("s"),
         output_field=IntegerField(),
     )
+    contacts = Contact.objects.all()
+    if contact_ids is not None:
+        contacts = contacts.filter(pk__in=list(contact_ids))
     return (
-        Contact.objects.annotate(ledger=Coalesce(total, Value(0)))
+        contacts.annotate(ledger=Coalesce(total, Value(0)))
         .exclude(score=F("ledger"))
         .update(score=Coalesce(total, Value(0)))
     )
@@ -261,7 +264,7 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
                 pending = []
         ScoreChange.objects.bulk_create(pending)
         made += len(pending)
-        sync_scores_from_ledger()
+        sync_scores_from_ledger(None if contact_ids is None else ids)
     return made
 
 
