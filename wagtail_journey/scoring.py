@@ -290,9 +290,10 @@ def decay_period(cfg: dict, now: datetime) -> str:
 def apply_decay(now: datetime | None = None, cfg: dict | None = None) -> int:
     """Decay the scores of inactive contacts; returns how many contacts decayed.
 
-    Two set-based statements in one transaction: INSERT ... SELECT the ledger
-    rows (at most one per contact and period: running twice changes nothing),
-    then one UPDATE adding those rows to Contact.score.
+    Set-based: on PostgreSQL one UPDATE ... RETURNING feeding the ledger
+    INSERT; elsewhere INSERT ... SELECT the ledger rows, then UPDATE ... FROM
+    them. At most one decay row per contact and period: running twice in a
+    period changes nothing.
     """
     cfg = cfg or decay_config()
     if not cfg:
@@ -302,31 +303,53 @@ def apply_decay(now: datetime | None = None, cfg: dict | None = None) -> int:
     period = decay_period(cfg, now)
     cutoff = now - timedelta(days=days)
     if cfg["mode"] == "halve":
-        delta_sql = "-(c.score - c.score / 2)"
+        delta_sql = "-({t}.score - {t}.score / 2)"
         label = f"decay: halved after {days} days without activity"
     else:
         points = int(cfg.get("points", 0))
         if points <= 0:
             raise ValueError("SCORE_DECAY subtract needs positive 'points'")
-        delta_sql = f"-(CASE WHEN c.score < {points} THEN c.score ELSE {points} END)"
+        delta_sql = f"-(CASE WHEN {{t}}.score < {points} THEN {{t}}.score ELSE {points} END)"
         label = f"decay: -{points} after {days} days without activity"
     qn = connection.ops.quote_name
     contact_t, ledger_t = qn(Contact._meta.db_table), qn(ScoreChange._meta.db_table)
+    due = f"""
+        {{t}}.score > 0
+        AND COALESCE({{t}}.last_activity_at, {{t}}.created_at) < %s
+        AND {{t}}.id NOT IN (
+            SELECT l.contact_id FROM {ledger_t} l WHERE l.reason = 'decay' AND l.period = %s)
+    """  # noqa: S608
+    columns = (
+        "(contact_id, rule_id, touchpoint_id, reason, label, delta, occurred_at, period, "
+        "created_at)"
+    )
+    # Only quoted table names and integer expressions are interpolated; every
+    # value is a parameter. NOT IN gives a hashed anti-join whatever the
+    # ledger's statistics say.
     with transaction.atomic(), connection.cursor() as cursor:
-        # Only quoted table names and a computed integer expression are
-        # interpolated; every value is a parameter.
+        if connection.vendor == "postgresql":
+            # One statement: the UPDATE joins the row's previous version (o)
+            # and returns each delta straight into the ledger.
+            cursor.execute(
+                f"""
+                WITH upd AS (
+                    UPDATE {contact_t} c SET score = c.score + {delta_sql.format(t="o")}
+                    FROM {contact_t} o
+                    WHERE o.id = c.id AND {due.format(t="o")}
+                    RETURNING c.id, {delta_sql.format(t="o")} AS delta
+                )
+                INSERT INTO {ledger_t} {columns}
+                SELECT id, NULL, NULL, 'decay', %s, delta, %s, %s, %s FROM upd
+                """,  # noqa: S608
+                [cutoff, period, label[:200], now, period, now],
+            )
+            return cursor.rowcount
         cursor.execute(
             f"""
-            INSERT INTO {ledger_t}
-                (contact_id, rule_id, touchpoint_id, reason, label, delta, occurred_at,
-                 period, created_at)
-            SELECT c.id, NULL, NULL, 'decay', %s, {delta_sql}, %s, %s, %s
+            INSERT INTO {ledger_t} {columns}
+            SELECT c.id, NULL, NULL, 'decay', %s, {delta_sql.format(t="c")}, %s, %s, %s
             FROM {contact_t} c
-            WHERE c.score > 0
-              AND COALESCE(c.last_activity_at, c.created_at) < %s
-              AND NOT EXISTS (
-                SELECT 1 FROM {ledger_t} l
-                WHERE l.contact_id = c.id AND l.reason = 'decay' AND l.period = %s)
+            WHERE {due.format(t="c")}
             """,  # noqa: S608
             [label[:200], now, period, now, cutoff, period],
         )
@@ -334,15 +357,12 @@ def apply_decay(now: datetime | None = None, cfg: dict | None = None) -> int:
         if inserted:
             cursor.execute(
                 f"""
-                UPDATE {contact_t} SET score = score + (
-                    SELECT l.delta FROM {ledger_t} l
-                    WHERE l.contact_id = {contact_t}.id AND l.reason = 'decay'
-                      AND l.period = %s)
-                WHERE id IN (
-                    SELECT l.contact_id FROM {ledger_t} l
-                    WHERE l.reason = 'decay' AND l.period = %s AND l.created_at = %s)
+                UPDATE {contact_t} SET score = {contact_t}.score + l.delta
+                FROM {ledger_t} l
+                WHERE l.contact_id = {contact_t}.id AND l.reason = 'decay'
+                  AND l.period = %s AND l.created_at = %s
                 """,  # noqa: S608
-                [period, period, now],
+                [period, now],
             )
     return inserted
 
