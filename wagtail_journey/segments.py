@@ -212,25 +212,47 @@ def compiled_segments() -> dict[int, Q]:
     return {pk: _compiled[pk][1] for pk in current if pk in _compiled}
 
 
+_SENTINEL = -7_777_777_777
+# The SQL testing one contact against every segment, compiled once per set of
+# segment versions: compiling 50 segments in the ORM costs more than running
+# them, and an identical statement text lets psycopg prepare it.
+_test_sql: dict[str, object] = {"key": None}
+
+
+def _membership_sql(compiled: dict[int, Q]) -> tuple[str, list, int]:
+    key = tuple((pk, _compiled[pk][0]) for pk in compiled)
+    if _test_sql["key"] != key:
+        qs = (
+            Contact.objects.filter(pk=_SENTINEL)
+            .order_by()
+            .values(
+                **{
+                    f"s{pk}": ExpressionWrapper(q, output_field=BooleanField())
+                    for pk, q in compiled.items()
+                }
+            )
+        )
+        sql, params = qs.query.sql_with_params()
+        params = list(params)
+        _test_sql.update(key=key, sql=sql, params=params, pos=params.index(_SENTINEL))
+    return _test_sql["sql"], list(_test_sql["params"]), _test_sql["pos"]
+
+
 def update_contact_segments(contact_id: int) -> tuple[list[int], list[int]]:
     """Re-test one contact against every dynamic segment; returns (entered, left)
     segment ids. A fixed number of queries, whatever the number of contacts."""
     compiled = compiled_segments()
     if not compiled:
         return [], []
-    row = (
-        Contact.objects.filter(pk=contact_id)
-        .order_by()
-        .values(
-            **{
-                f"s{pk}": ExpressionWrapper(q, output_field=BooleanField())
-                for pk, q in compiled.items()
-            }
-        )
-        .first()
-    )
-    if row is None:
+    sql, params, pos = _membership_sql(compiled)
+    params[pos] = contact_id
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        values = cursor.fetchone()
+        names = [col[0] for col in cursor.description]
+    if values is None:
         return [], []
+    row = dict(zip(names, values, strict=True))
     should = {pk for pk in compiled if row[f"s{pk}"]}
     current = set(
         SegmentMembership.objects.filter(
