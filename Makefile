@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(MANAGE) migrate --noinput
+	$(MANAGE) journey_schedules
 	$(MANAGE) load_demo --with-admin
 	@echo ""
 	@echo "  wagtail_journey demo: http://$(DEMO_HOST):$(DEMO_PORT)/"

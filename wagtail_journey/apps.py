@@ -15,8 +15,8 @@ class WagtailJourneyConfig(AppConfig):
         # both modules are light and only define functions.
         from django.db.models.signals import post_migrate
 
-        from wagtail_journey import checks, reactions  # noqa: F401
-        from wagtail_journey.tracking import attribution, retention, stages  # noqa: F401
+        from wagtail_journey import checks, reactions, schedules  # noqa: F401
+        from wagtail_journey.tracking import attribution, stages  # noqa: F401
 
         stages.connect_signals()
-        post_migrate.connect(retention.on_post_migrate, sender=self, dispatch_uid="wj_schedules")
+        post_migrate.connect(schedules.on_post_migrate, sender=self, dispatch_uid="wj_schedules")

@@ -83,6 +83,29 @@ DEFAULTS: dict[str, Any] = {
     "FORM_MAX_AGE_HOURS": 24,
     # Double opt-in confirmation links expire after this many days.
     "DOUBLE_OPT_IN_MAX_AGE_DAYS": 7,
+    # Lifecycle stages, in order (docs/scoring-and-segments.md). Automatic
+    # transitions (score thresholds, events; see LifecycleTransition in the
+    # admin) only move a contact forward in this list; editors may move a
+    # contact anywhere by hand. The first stage is the one new contacts get.
+    "LIFECYCLE_STAGES": [
+        "subscriber",
+        "lead",
+        "mql",
+        "sql",
+        "opportunity",
+        "customer",
+        "evangelist",
+    ],
+    # Score decay, applied daily by the django-q2 schedule "journey-score-decay"
+    # (manage.py journey_schedules) in set-based SQL. None disables it; else:
+    #   {"mode": "halve", "days": 90}: a contact inactive for `days` has its
+    #       positive score halved, once per `days`-long period;
+    #   {"mode": "subtract", "points": 5, "days": 30}: a contact inactive for
+    #       `days` loses `points` (never below 0), once per `days`-long period.
+    "SCORE_DECAY": None,
+    # Full rebuild of every dynamic segment (schedule "journey-segment-rebuild"),
+    # in minutes; relative-time rules ("visited within 7 days") age through it.
+    "SEGMENT_REBUILD_MINUTES": 60,
 }
 
 

@@ -30,6 +30,19 @@ KIND_RE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 
 ReactionFunc = Callable[[Touchpoint], None]
 
+#: Touchpoints the system records about a contact (not something the contact
+#: did): they do not count as activity and are never scored.
+SYSTEM_KINDS = frozenset(
+    {
+        "score_changed",
+        "stage_changed",
+        "segment_entered",
+        "segment_left",
+        "tag_added",
+        "tag_removed",
+    }
+)
+
 
 @dataclass(frozen=True)
 class Reaction:
@@ -223,6 +236,14 @@ def _schedule_deferred(touchpoint: Touchpoint) -> None:
         )
 
     transaction.on_commit(enqueue)
+
+
+def dispatch(touchpoint: Touchpoint, chain: Iterable[str] = ()) -> None:
+    """Run every reaction (inline, then deferred) of a touchpoint stored in bulk
+    (segment rebuilds); ``chain`` names the reactions that must not run."""
+    with transaction.atomic():
+        _run(touchpoint, deferred=False, chain=tuple(chain))
+        _run(touchpoint, deferred=True, chain=tuple(chain))
 
 
 def run_deferred(touchpoint_id: int, chain: Iterable[str] = ()) -> None:

@@ -1,9 +1,13 @@
 """Contacts and the touchpoint log in the Wagtail admin."""
 
+from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
 
+from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
+from wagtail_journey.admin.scoring import LifecycleTransitionAdmin, ScoringRuleAdmin
+from wagtail_journey.admin.segments import SegmentAdmin
 from wagtail_journey.admin.submissions import FormSubmissionAdmin
 from wagtail_journey.models import Contact, Touchpoint
 
@@ -23,8 +27,18 @@ class ContactAdmin(ModelAdmin):
     list_filter = ("lifecycle_stage", "journey_stage")
     search_fields = ("email", "first_name", "last_name")
     inspect_view_enabled = True
-    inspect_template_name = "wagtail_journey/admin/contact_inspect.html"
+    inspect_view_class = ContactInspectView
     list_per_page = 50
+
+    def get_admin_urls_for_registration(self):
+        return (
+            *super().get_admin_urls_for_registration(),
+            re_path(
+                r"^journey/contacts/(?P<pk>\d+)/action/$",
+                contact_action,
+                name="wagtail_journey_contact_action",
+            ),
+        )
 
 
 class TouchpointAdmin(ModelAdmin):
@@ -46,4 +60,11 @@ class JourneyAdminGroup(ModelAdminGroup):
     menu_label = _("Journey")
     menu_icon = "group"
     menu_order = 250
-    items = (ContactAdmin, FormSubmissionAdmin, TouchpointAdmin)
+    items = (
+        ContactAdmin,
+        FormSubmissionAdmin,
+        TouchpointAdmin,
+        SegmentAdmin,
+        ScoringRuleAdmin,
+        LifecycleTransitionAdmin,
+    )

@@ -3,6 +3,8 @@
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.ratelimit import RateLimitCounter
+from wagtail_journey.models.scoring import LifecycleTransition, ScoreChange, ScoringRule
+from wagtail_journey.models.segments import Segment, SegmentMembership
 from wagtail_journey.models.submissions import FormSubmission
 from wagtail_journey.models.touchpoints import DeviceClass, Touchpoint
 from wagtail_journey.models.tracking import DailyPageStat, PageJourneyStage
@@ -17,8 +19,13 @@ __all__ = [
     "DeviceClass",
     "FormSubmission",
     "JourneyStage",
+    "LifecycleTransition",
     "PageJourneyStage",
     "RateLimitCounter",
+    "ScoreChange",
+    "ScoringRule",
+    "Segment",
+    "SegmentMembership",
     "TaggedContact",
     "Touchpoint",
     "Visitor",

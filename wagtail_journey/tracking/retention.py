@@ -59,27 +59,3 @@ def purge_anonymous_data(now=None) -> dict[str, int]:
         )
     logger.info("wagtail_journey retention purge: %s", counts)
     return counts
-
-
-def ensure_schedule() -> bool:
-    """Create the daily purge schedule once; True when it was created."""
-    from django_q.models import Schedule
-
-    schedule, created = Schedule.objects.get_or_create(
-        name=SCHEDULE_NAME,
-        defaults={"func": TASK, "schedule_type": Schedule.DAILY, "repeats": -1},
-    )
-    if not created and (schedule.func != TASK or schedule.schedule_type != Schedule.DAILY):
-        schedule.func, schedule.schedule_type = TASK, Schedule.DAILY
-        schedule.save(update_fields=["func", "schedule_type"])
-    return created
-
-
-def on_post_migrate(sender=None, using="default", **kwargs) -> None:
-    """post_migrate handler: make sure the schedule exists (no-op if django_q is not migrated)."""
-    from django.db import connections
-    from django_q.models import Schedule
-
-    if Schedule._meta.db_table not in connections[using].introspection.table_names():
-        return
-    ensure_schedule()

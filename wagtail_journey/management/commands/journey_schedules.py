@@ -1,14 +1,13 @@
-"""Create wagtail_journey's django-q2 schedules (idempotent; also runs after migrate)."""
+"""Create or update the django-q2 schedules of wagtail_journey (idempotent)."""
 
 from django.core.management.base import BaseCommand
 
-from wagtail_journey.tracking.retention import SCHEDULE_NAME, ensure_schedule
+from wagtail_journey.schedules import ensure_schedules
 
 
 class Command(BaseCommand):
-    help = "Create wagtail_journey's recurring django-q2 schedules if they are missing."
+    help = "Create or update wagtail_journey's django-q2 schedules (safe to run on every deploy)."
 
     def handle(self, *args, **options):
-        created = ensure_schedule()
-        state = "created" if created else "already present"
-        self.stdout.write(f"{SCHEDULE_NAME}: {state}")
+        for name, created in ensure_schedules():
+            self.stdout.write(f"{'created' if created else 'updated'}: {name}")

@@ -16,7 +16,18 @@ from wagtail.models import Page, Site
 
 from demo.models import ArticlePage, HomePage
 from wagtail_journey import record
-from wagtail_journey.models import ConsentPurpose, Contact, LandingPage, Visitor
+from wagtail_journey.models import (
+    ConsentPurpose,
+    Contact,
+    LandingPage,
+    LifecycleTransition,
+    ScoringRule,
+    Segment,
+    Visitor,
+)
+from wagtail_journey.scoring import replay_rules
+from wagtail_journey.segments import rebuild_segment
+from wagtail_journey.stages import set_lifecycle_stage
 
 DEMO_ADMIN = ("admin", "journey-demo")
 
@@ -49,8 +60,10 @@ class Command(BaseCommand):
         pages = {
             slug: self._article(home, slug, title, summary) for slug, title, summary in ARTICLES
         }
+        self._scoring(home, pages)
         self._contacts(pages)
         self._landing_page(home)
+        self._segments(pages)
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -109,6 +122,95 @@ class Command(BaseCommand):
             record(
                 "identified", contact=contact, visitor=visitor, occurred_at=now - timedelta(hours=1)
             )
+            # The page views were anonymous when recorded: score the history
+            # the contact just inherited, then let the thresholds apply.
+            replay_rules(contact_ids=[contact.pk])
+            contact.refresh_from_db()
+            for transition in LifecycleTransition.objects.filter(min_score__lte=contact.score):
+                set_lifecycle_stage(contact, transition.stage, reason="score", forward_only=True)
+
+    def _scoring(self, home: HomePage, pages: dict[str, ArticlePage]) -> None:
+        rules = [
+            (
+                "Viewed any page",
+                {
+                    "kind": "page_view",
+                    "page": home,
+                    "include_subpages": True,
+                    "points": 2,
+                    "cap_count": 10,
+                    "cap_period": "day",
+                },
+            ),
+            (
+                "Read the pricing page",
+                {"kind": "page_view", "page": pages["pricing"], "points": 10, "cap_count": 3},
+            ),
+            ("Submitted a form", {"kind": "form_submitted", "points": 15}),
+            (
+                "Opened an email",
+                {"kind": "email_opened", "points": 1, "cap_count": 5, "cap_period": "week"},
+            ),
+            ("Clicked an email", {"kind": "email_clicked", "points": 3}),
+            (
+                "Completed an order",
+                {"kind": "order_completed", "points": 50, "add_tag": "customer"},
+            ),
+            ("Unsubscribed", {"kind": "unsubscribed", "points": -25}),
+        ]
+        for name, fields in rules:
+            ScoringRule.objects.get_or_create(name=name, defaults=fields)
+        for stage, fields in [
+            ("lead", {"min_score": 10}),
+            ("mql", {"min_score": 30}),
+            ("sql", {"min_score": 60}),
+            ("customer", {"kind": "order_completed"}),
+        ]:
+            LifecycleTransition.objects.get_or_create(stage=stage, **fields)
+
+    def _segments(self, pages: dict[str, ArticlePage]) -> None:
+        def rule(type_, **value):
+            return {"type": type_, "value": {**value, "negate": False}}
+
+        def group(*rules, match="all"):
+            return {"type": "group", "value": {"match": match, "rules": list(rules)}}
+
+        segments = [
+            (
+                "Pricing readers (30 days)",
+                [
+                    group(
+                        rule(
+                            "visited_page",
+                            page=pages["pricing"].pk,
+                            include_subpages=False,
+                            within_days=30,
+                        )
+                    )
+                ],
+                "all",
+            ),
+            (
+                "Engaged leads",
+                [
+                    group(rule("score", min=20, max=None)),
+                    group(
+                        rule("lifecycle_stage", stages=["lead", "mql", "sql"]),
+                        rule("tag", tag="vip"),
+                        match="any",
+                    ),
+                ],
+                "all",
+            ),
+        ]
+        for name, groups, match in segments:
+            segment, _created = Segment.objects.get_or_create(
+                name=name, defaults={"rules": groups, "match": match}
+            )
+            rebuild_segment(segment)
+        Segment.objects.get_or_create(
+            name="Event attendees (imported)", defaults={"kind": Segment.Kind.STATIC}
+        )
 
     def _purposes(self, privacy_page: ArticlePage) -> list[ConsentPurpose]:
         privacy, _ = ConsentPurpose.objects.get_or_create(

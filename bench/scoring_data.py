@@ -1,0 +1,163 @@
+"""Shared set-up of the scoring/segment benchmarks: a PostgreSQL database of
+its own, filled with set-based SQL (generate_series), never a Python loop.
+
+Contacts: 1,000,000 x scale; touchpoints: 10 per contact. Re-running with the
+same scale reuses the data (generation is the slow part).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/wj_scoring_bench"
+
+
+def setup_django(db_url: str | None = None) -> None:
+    url = db_url or os.environ.get("BENCH_DATABASE_URL") or DEFAULT_DB
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "demo.settings.base")
+    for p in (str(ROOT), str(ROOT / "example_site")):
+        if p not in sys.path:
+            sys.path.insert(0, p)
+    _create_database(url)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def _create_database(url: str) -> None:
+    import psycopg
+
+    base, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def machine() -> str:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        pg = cur.fetchone()[0]
+    return (
+        f"{platform.node()} / {os.cpu_count()} CPUs / Python {platform.python_version()} / "
+        f"PostgreSQL {pg}"
+    )
+
+
+def timed(fn, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = fn(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def median(xs) -> float:
+    return statistics.median(xs)
+
+
+def execute(sql: str, params=None) -> int:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.rowcount
+
+
+def scalar(sql: str, params=None):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+        return row[0] if row else None
+
+
+def ensure_data(scale: float, log=print) -> dict:
+    """Generate (once per scale) contacts and touchpoints; returns facts."""
+    n = max(1000, int(1_000_000 * scale))
+    execute("CREATE TABLE IF NOT EXISTS bench_meta (k text PRIMARY KEY, v text)")
+    have = scalar("SELECT v FROM bench_meta WHERE k = 'contacts'")
+    page_id = scalar("SELECT id FROM wagtailcore_page WHERE depth = 2 ORDER BY id LIMIT 1")
+    if have == f"{n}:v2":
+        log(f"Reusing {n:,} contacts / {10 * n:,} touchpoints already generated.")
+        return {"contacts": n, "touchpoints": 10 * n, "page_id": page_id}
+    log(f"Generating {n:,} contacts and {10 * n:,} touchpoints (set-based SQL)...")
+    start = time.perf_counter()
+    execute("DELETE FROM bench_meta")
+    execute(
+        "TRUNCATE wagtail_journey_segmentmembership, wagtail_journey_scorechange, "
+        "wagtail_journey_touchpoint, wagtail_journey_taggedcontact, "
+        "wagtail_journey_contact RESTART IDENTITY CASCADE"
+    )
+    execute(
+        """
+        INSERT INTO wagtail_journey_contact
+            (email, first_name, last_name, phone, score, lifecycle_stage, journey_stage,
+             first_touch, last_touch, created_at, updated_at, last_activity_at)
+        SELECT 'c' || g || '@bench.example', '', '', '', (g * 37) %% 100,
+               (ARRAY['subscriber','lead','mql','sql','customer'])[1 + g %% 5],
+               (ARRAY['','awareness','consideration','conversion'])[1 + g %% 4],
+               '{}'::jsonb, '{}'::jsonb,
+               now() - ((g %% 730) || ' days')::interval, now(),
+               now() - ((g %% 400) || ' days')::interval
+        FROM generate_series(1, %s::bigint) g
+        """,
+        [n],
+    )
+    # Ten touchpoints per contact (round robin); kind, day and page come from
+    # independent hashes of the row number, so they do not correlate.
+    execute(
+        """
+        INSERT INTO wagtail_journey_touchpoint
+            (kind, occurred_at, contact_id, page_id, journey_stage, properties)
+        SELECT k.kind,
+               now() - ((abs(hashint8(-g)) %% 365) || ' days')::interval,
+               1 + (g %% %s),
+               CASE WHEN k.kind = 'page_view' AND abs(hashint8(g * 3)) %% 3 = 0 THEN %s END,
+               '',
+               CASE WHEN k.kind = 'order_completed'
+                    THEN jsonb_build_object('total', (g %% 200)) END
+        FROM generate_series(1, %s::bigint) g
+        CROSS JOIN LATERAL (
+            SELECT (ARRAY['page_view','page_view','page_view','page_view','email_opened',
+                          'email_clicked','form_submitted','order_completed','page_view',
+                          'email_opened'])[1 + abs(hashint8(g)) %% 10] AS kind
+        ) k
+        """,
+        [n, page_id, 10 * n],
+    )
+    execute("INSERT INTO taggit_tag (name, slug) VALUES ('vip', 'vip') ON CONFLICT DO NOTHING")
+    execute(
+        """
+        INSERT INTO wagtail_journey_taggedcontact (content_object_id, tag_id)
+        SELECT id, (SELECT id FROM taggit_tag WHERE slug = 'vip')
+        FROM wagtail_journey_contact WHERE id % 10 = 0
+        """
+    )
+    execute("ANALYZE")
+    execute("INSERT INTO bench_meta VALUES ('contacts', %s)", [f"{n}:v2"])
+    log(f"Generated in {time.perf_counter() - start:.0f} s.")
+    return {"contacts": n, "touchpoints": 10 * n, "page_id": page_id}
+
+
+def vacuum(*tables: str) -> None:
+    from django.db import connection
+
+    old = connection.get_autocommit()
+    connection.set_autocommit(True)
+    try:
+        for t in tables:
+            execute(f"VACUUM ANALYZE {t}")
+    finally:
+        connection.set_autocommit(old)

@@ -1,0 +1,171 @@
+"""Segments in the Wagtail admin: listing, edit form with a live count,
+inspect page with members, rebuild and CSV import (thin glue)."""
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import re_path
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
+from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import InspectView
+
+from wagtail_journey.models import Segment
+from wagtail_journey.segment_rules import RuleError
+from wagtail_journey.segments import (
+    import_static_csv,
+    preview_count,
+    rebuild_segment,
+    segment_problem,
+)
+
+
+def _can_edit_segments(user) -> bool:
+    return user.has_perm("wagtail_journey.change_segment") or user.has_perm(
+        "wagtail_journey.add_segment"
+    )
+
+
+@require_POST
+def live_count(request):
+    """JSON count of the contacts the rules being edited would match."""
+    if not _can_edit_segments(request.user):
+        raise PermissionDenied
+    field = Segment._meta.get_field("rules").formfield()
+    try:
+        raw = field.widget.value_from_datadict(request.POST, request.FILES, "rules")
+    except (KeyError, ValueError, TypeError):
+        return JsonResponse({"count": None, "error": _("The rules could not be read.")})
+    try:
+        rules = field.clean(raw)
+        match = request.POST.get("match", "all")
+        count = preview_count(rules, "any" if match == "any" else "all")
+    except (ValidationError, RuleError) as exc:
+        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+        return JsonResponse({"count": None, "error": message})
+    return JsonResponse(
+        {"count": count, "label": _("%(count)s contacts match these rules.") % {"count": count}}
+    )
+
+
+class CsvImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy("One email per row (first column, or a column named email)."),
+    )
+
+
+class SegmentInspectView(InspectView):
+    def get_template_names(self):
+        return ["wagtail_journey/admin/segment_inspect.html"]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        segment = self.instance
+        problem = segment_problem(segment)
+        context.update(
+            segment=segment,
+            problem=problem or segment.error,
+            members=(
+                []
+                if problem
+                else segment.memberships.select_related("contact").order_by("-entered_at")[:50]
+            ),
+            can_edit=_can_edit_segments(self.request.user),
+            import_form=CsvImportForm(),
+        )
+        return context
+
+
+class SegmentAdmin(ModelAdmin):
+    model = Segment
+    menu_label = gettext_lazy("Segments")
+    menu_icon = "group"
+    list_display = ("name", "kind", "member_count", "last_rebuilt_at", "problem_display")
+    list_filter = ("kind", "active")
+    search_fields = ("name",)
+    inspect_view_enabled = True
+    inspect_view_class = SegmentInspectView
+    form_view_extra_js = ["wagtail_journey/js/segment-live-count.js"]
+    panels = [
+        FieldRowPanel([FieldPanel("name"), FieldPanel("kind"), FieldPanel("active")]),
+        FieldPanel("description"),
+        FieldPanel("match"),
+        FieldPanel("rules"),
+        HelpPanel(template="wagtail_journey/admin/live_count_panel.html"),
+    ]
+
+    def problem_display(self, obj):
+        return segment_problem(obj) or obj.error or "—"
+
+    problem_display.short_description = gettext_lazy("problem")
+
+    def get_admin_urls_for_registration(self):
+        return (
+            *super().get_admin_urls_for_registration(),
+            re_path(r"^journey/segments/count/$", live_count, name="wagtail_journey_segment_count"),
+            re_path(
+                r"^journey/segments/(?P<pk>\d+)/rebuild/$",
+                rebuild_view,
+                name="wagtail_journey_segment_rebuild",
+            ),
+            re_path(
+                r"^journey/segments/(?P<pk>\d+)/import/$",
+                import_view,
+                name="wagtail_journey_segment_import",
+            ),
+        )
+
+
+def _inspect_url(segment):
+    from django.urls import reverse
+
+    return reverse("wagtail_journey_segment_modeladmin_inspect", args=[segment.pk])
+
+
+@require_POST
+def rebuild_view(request, pk):
+    if not request.user.has_perm("wagtail_journey.change_segment"):
+        raise PermissionDenied
+    segment = get_object_or_404(Segment, pk=pk)
+    try:
+        entered, left = rebuild_segment(segment)
+    except RuleError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Segment rebuilt: %(entered)s entered, %(left)s left.")
+            % {"entered": entered, "left": left},
+        )
+    return redirect(_inspect_url(segment))
+
+
+@require_POST
+def import_view(request, pk):
+    if not request.user.has_perm("wagtail_journey.change_segment"):
+        raise PermissionDenied
+    segment = get_object_or_404(Segment, pk=pk, kind=Segment.Kind.STATIC)
+    form = CsvImportForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose a CSV file to import."))
+        return redirect(_inspect_url(segment))
+    data = form.cleaned_data["file"].read(10 * 1024 * 1024 + 1)
+    if len(data) > 10 * 1024 * 1024:
+        messages.error(request, _("The file is larger than 10 MB."))
+        return redirect(_inspect_url(segment))
+    try:
+        added, unknown = import_static_csv(segment, data)
+    except UnicodeDecodeError:
+        messages.error(request, _("The file is not UTF-8 text."))
+        return redirect(_inspect_url(segment))
+    messages.success(
+        request,
+        _("%(added)s contacts added; %(unknown)s addresses are not contacts.")
+        % {"added": added, "unknown": len(unknown)},
+    )
+    return redirect(_inspect_url(segment))

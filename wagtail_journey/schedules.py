@@ -1,0 +1,55 @@
+"""The django-q2 schedules of wagtail_journey, created idempotently by
+``manage.py journey_schedules`` (run it on every deploy) and after ``migrate``."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from wagtail_journey.conf import journey_settings
+
+
+def wanted() -> dict[str, dict]:
+    from wagtail_journey.tracking.retention import SCHEDULE_NAME, TASK
+
+    return {
+        SCHEDULE_NAME: {"func": TASK, "schedule_type": "D"},
+        "journey-score-decay": {
+            "func": "wagtail_journey.scoring.run_decay",
+            "schedule_type": "D",
+        },
+        "journey-segment-rebuild": {
+            "func": "wagtail_journey.segments.rebuild_all_segments",
+            "schedule_type": "I",
+            "minutes": int(journey_settings.SEGMENT_REBUILD_MINUTES),
+        },
+    }
+
+
+def ensure_schedules() -> list[tuple[str, bool]]:
+    """Create missing schedules and update changed ones; returns (name, created)."""
+    from django_q.models import Schedule
+
+    done = []
+    for name, fields in wanted().items():
+        existing = Schedule.objects.filter(name=name).first()
+        if existing is None:
+            Schedule.objects.create(name=name, repeats=-1, next_run=timezone.now(), **fields)
+            done.append((name, True))
+            continue
+        changed = [k for k, v in fields.items() if getattr(existing, k) != v]
+        for k in changed:
+            setattr(existing, k, fields[k])
+        if changed:
+            existing.save()
+        done.append((name, False))
+    return done
+
+
+def on_post_migrate(sender=None, using="default", **kwargs) -> None:
+    """post_migrate handler: create the schedules (no-op until django_q is migrated)."""
+    from django.db import connections
+    from django_q.models import Schedule
+
+    if Schedule._meta.db_table not in connections[using].introspection.table_names():
+        return
+    ensure_schedules()
