@@ -51,8 +51,11 @@ class Reaction:
     order: int
     deferred: bool
     kinds: frozenset[str] | None
+    needs_contact: bool = False
 
-    def applies_to(self, kind: str) -> bool:
+    def applies_to(self, kind: str, has_contact: bool = True) -> bool:
+        if self.needs_contact and not has_contact:
+            return False
         return self.kinds is None or kind in self.kinds
 
 
@@ -67,18 +70,27 @@ def reaction(
     order: int = 100,
     deferred: bool = False,
     kinds: Iterable[str] | None = None,
+    needs_contact: bool = False,
 ) -> Callable[[ReactionFunc], ReactionFunc]:
     """Register ``func`` as a reaction to touchpoints (of ``kinds``, or all).
 
     ``deferred=True`` runs it in a worker after the recording transaction
     commits; use it for anything heavier than a few indexed statements.
+    ``needs_contact=True`` skips anonymous touchpoints; for a deferred
+    reaction that also means no task is queued for them, which keeps an
+    anonymous page view at its one INSERT.
     Registering the same name again replaces the earlier reaction.
     """
 
     def decorator(func: ReactionFunc) -> ReactionFunc:
         key = name or f"{func.__module__}.{func.__qualname__}"
         _registry[key] = Reaction(
-            key, func, order, deferred, frozenset(kinds) if kinds is not None else None
+            key,
+            func,
+            order,
+            deferred,
+            frozenset(kinds) if kinds is not None else None,
+            needs_contact,
         )
         return func
 
@@ -203,7 +215,9 @@ def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> N
     if touchpoint.audience_only:
         return
     for r in reactions():
-        if r.deferred != deferred or r.name in chain or not r.applies_to(touchpoint.kind):
+        if r.deferred != deferred or r.name in chain:
+            continue
+        if not r.applies_to(touchpoint.kind, touchpoint.contact_id is not None):
             continue
         token = _chain.set((*chain, r.name))
         try:
@@ -219,7 +233,9 @@ def _schedule_deferred(touchpoint: Touchpoint) -> None:
     pending = [
         r.name
         for r in reactions()
-        if r.deferred and r.name not in chain and r.applies_to(touchpoint.kind)
+        if r.deferred
+        and r.name not in chain
+        and r.applies_to(touchpoint.kind, touchpoint.contact_id is not None)
     ]
     if not pending:
         return

@@ -297,7 +297,7 @@ def _record_contact_changes(contact_id, enter, leave, now) -> None:
     _enqueue_reactions([tp.pk for tp in made])
 
 
-@reaction("segments", order=40, deferred=True)
+@reaction("segments", order=40, deferred=True, needs_contact=True)
 def segments_reaction(touchpoint: Touchpoint) -> None:
     if touchpoint.contact_id is None or touchpoint.kind in (ENTERED, LEFT):
         return
