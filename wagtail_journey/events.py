@@ -249,6 +249,10 @@ def _schedule_deferred(touchpoint: Touchpoint) -> None:
             chain,
             task_name=f"journey-reactions-{touchpoint.pk}",
             group="wagtail_journey.reactions",
+            # One task per touchpoint: keep failures (django-q2 always saves
+            # them) but not thousands of successes that would push other
+            # tasks' results out of the cluster's save_limit.
+            save=False,
         )
 
     transaction.on_commit(enqueue)
