@@ -1,6 +1,8 @@
 """Benchmark: score decay over every contact vs the same hand-written UPDATE.
 
-    .venv/bin/python bench/bench_decay.py [--scale 1.0] [--repeat 3]
+    make bench BENCH_ARGS="--only decay [--scale 1.0] [--repeat 3]"   # PostgreSQL
+
+bench/run.py runs this file as a script (main()) on its scoring database.
 
 The feature (scoring.apply_decay, mode "halve") writes a ledger row per
 decayed contact: on PostgreSQL one UPDATE ... RETURNING feeding an INSERT
@@ -12,9 +14,16 @@ Scores are restored and tables vacuumed between runs, outside the timings.
 from __future__ import annotations
 
 import argparse
+import json
 from datetime import timedelta
+from pathlib import Path
 
-import scoring_data as data
+from bench import scoring_data as data
+from bench.stats import BenchResult
+
+NAME = "decay"
+TITLE = "Score decay over every contact vs the same hand-written UPDATE"
+TARGET = 1.2  # issue 5
 
 DAYS = 90
 CONTACT = "wagtail_journey_contact"
@@ -65,9 +74,8 @@ def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000,000 contacts")
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--db", default=None, help="PostgreSQL URL (default wj_scoring_bench)")
     args = parser.parse_args(argv)
-    data.setup_django(args.db)
+    data.setup_django()
     from django.utils import timezone
 
     facts = data.ensure_data(args.scale)
@@ -99,6 +107,7 @@ def main(argv=None) -> dict:
         "update_ledger_s": med["update+ledger"],
         "ratio_vs_update": med["feature"] / med["update"],
         "ratio_vs_update_ledger": med["feature"] / med["update+ledger"],
+        "runs": times,
     }
     assert counts["feature"] == counts["update"], counts
     print(f"bench_decay  {result['machine']}")
@@ -111,8 +120,27 @@ def main(argv=None) -> dict:
     print(f"  hand-written UPDATE + ledger INSERT:       {med['update+ledger']:.2f} s")
     print(f"  ratio vs UPDATE:          {result['ratio_vs_update']:.2f}x (target <= 1.2x)")
     print(f"  ratio vs UPDATE + ledger: {result['ratio_vs_update_ledger']:.2f}x")
+    print(json.dumps(result))
     return result
 
 
-if __name__ == "__main__":
-    main()
+def run(ctx) -> BenchResult:
+    r = data.run_child(ctx, Path(__file__))
+    runs = r["runs"]
+    vs_update = "decay vs bare UPDATE (median)"
+    return BenchResult(
+        name=NAME,
+        title=TITLE,
+        **data.LABELS,
+        figures=[
+            data.timed_figure(vs_update, runs["feature"], runs["update"], target=TARGET),
+            data.timed_figure(
+                "decay vs UPDATE + ledger INSERT",
+                runs["feature"],
+                runs["update+ledger"],
+                note="the same work by hand: the feature writes a ledger row per contact",
+            ),
+        ],
+        params=r,
+        notes=[f"{r['contacts']:,} contacts, {r['decayed']:,} decayed (halve after {DAYS} days)"],
+    )

@@ -5,8 +5,12 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/x make bench   # PostgreSQL, db wj_bench
 
 A benchmark is a module ``bench/bench_<name>.py`` with ``NAME``, ``TITLE``,
-``run(ctx) -> BenchResult`` and optionally ``add_arguments(parser)``. Feature
-and baseline are measured in the same run, in alternating rounds. Results go
+``run(ctx) -> BenchResult`` and optionally ``add_arguments(parser)``; it may
+raise ``bench.context.Skipped`` (e.g. a PostgreSQL-only benchmark on SQLite).
+The runner never imports Django: a module's Django work runs in a child
+process (``bench.database.run_script``), usually the module itself run as a
+script, whose ``main()`` prints its JSON last. Feature and baseline are
+measured in the same run, in alternating rounds. Results go
 to bench/results/<name>.json (the latest run) and bench/results/history.jsonl
 (every run), with the machine and the date. Speed targets are reported, never
 asserted: the exit status is non-zero only when a benchmark failed to measure.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -28,7 +33,7 @@ if str(BENCH_DIR.parent) not in sys.path:
     sys.path.insert(0, str(BENCH_DIR.parent))  # `python bench/run.py` imports bench.*
 
 from bench import database, machine  # noqa: E402
-from bench.context import DEFAULTS, Context  # noqa: E402
+from bench.context import DEFAULTS, Context, Skipped  # noqa: E402
 from bench.stats import BenchResult, format_number  # noqa: E402
 
 
@@ -57,14 +62,16 @@ def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="short rounds (well under a minute)")
     for name, help_text in (
-        ("rounds", "alternating feature/baseline rounds"),
+        ("rounds", "alternating feature/baseline rounds of the HTTP benchmarks"),
         ("duration", "seconds of load per side and round"),
         ("warmup", "seconds of unmeasured load per side"),
+        ("scale", "data size of storage, segments, decay: 1.0 = 1,000,000 rows"),
+        ("repeat", "timed runs per side of the statement benchmarks (segments, decay)"),
     ):
         full, quick = DEFAULTS[name]
         parser.add_argument(
             f"--{name}",
-            type=int if name == "rounds" else float,
+            type=int if name in ("rounds", "repeat") else float,
             help=f"{help_text} (default {full}, --quick {quick})",
         )
     parser.add_argument("--concurrency", type=int, default=4, help="client connections (4)")
@@ -79,6 +86,12 @@ def build_parser(modules: dict[str, ModuleType]) -> argparse.ArgumentParser:
         "--pg-name",
         default=database.DEFAULT_PG_NAME,
         help=f"the bench's own PostgreSQL database ({database.DEFAULT_PG_NAME})",
+    )
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("BENCH_REDIS_URL"),
+        help="Redis for the sites' cache, rate limits and django-q2 (BENCH_REDIS_URL; "
+        "default: none, the embedded local-memory cache and ORM broker)",
     )
     parser.add_argument(
         "--results-dir", type=Path, default=BENCH_DIR / "results", help="where results go"
@@ -141,20 +154,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     to_run = selected(modules, args.only)
     args.results_dir.mkdir(parents=True, exist_ok=True)
-    db = database.choose(args.db, args.pg_name, args.results_dir)
+    db = database.choose(args.db, args.pg_name, args.results_dir, args.redis_url)
     ctx = Context(args=args, db=db, results_dir=args.results_dir)
     info = machine.machine_info()
     info["database"] = {"vendor": db.vendor, "version": db.version, "where": db.label}
     print(
         f"{info['cpu_model']}, {info['cores']} cores, {info['memory_gib']} GiB, "
-        f"Python {info['python']}, {db.label} ({db.version})"
+        f"Python {info['python']}, {db.label} ({db.version}), "
+        f"Redis: {args.redis_url or 'none'}"
     )
+    info["redis"] = args.redis_url
     failed = 0
     for module in to_run:
         print(f"\n== {module.NAME}: {module.TITLE}", flush=True)
         load_before = machine.load_average()
         try:
             result = module.run(ctx)
+        except Skipped as exc:
+            print(f"   skipped: {exc}")
+            continue
         except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
             print(f"   FAILED: {exc}")
             failed += 1

@@ -6,16 +6,14 @@ leaves too, and the URLconf has no journey/ endpoints. Pages, templates,
 database and server are the same. The database still holds the journey's
 tables (the bench prepares one database for both sites); nothing reads them.
 
-If the demo templates ever load a wagtail_journey template tag library (for
-journey.js), give this site a stub library of the same name under
-TEMPLATES[0]["OPTIONS"]["libraries"] that renders nothing.
+The demo templates load wagtail_journey's ``journey_tracking`` tag library
+(journey.js, consent banner): here that name is bench/templatetags_stub.py,
+the same tags rendering nothing. Pages of wagtail_journey's own types (the
+demo's LandingPage) are not served here; the page-view benchmark leaves them out.
 """
 
 from bench.settings_common import *  # noqa: F403
-from bench.settings_common import INSTALLED_APPS, MIDDLEWARE, TEMPLATES
-
-#: Installed for wagtail_journey by docs/installation.md.
-JOURNEY_APPS = {"wagtail_journey", "wagtail_modeladmin", "django_q", "anymail"}
+from bench.settings_common import INSTALLED_APPS, JOURNEY_APPS, MIDDLEWARE, TEMPLATES
 
 
 def _not_journey(dotted: str) -> bool:
@@ -29,6 +27,10 @@ TEMPLATES = [
         **engine,
         "OPTIONS": {
             **engine.get("OPTIONS", {}),
+            "libraries": {
+                **engine.get("OPTIONS", {}).get("libraries", {}),
+                "journey_tracking": "bench.templatetags_stub",
+            },
             "context_processors": [
                 cp
                 for cp in engine.get("OPTIONS", {}).get("context_processors", [])

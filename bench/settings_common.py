@@ -17,3 +17,7 @@ if not os.environ.get("SQLITE_PATH") and not os.environ.get("DATABASE_URL"):
     )
 
 DEBUG = False
+
+#: Installed for wagtail_journey by docs/installation.md; the baseline site
+#: (bench/settings_baseline.py) leaves them out.
+JOURNEY_APPS = {"wagtail_journey", "wagtail_modeladmin", "django_q", "anymail"}

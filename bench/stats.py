@@ -67,6 +67,14 @@ def ratio_interval(ratios: Sequence[float]) -> tuple[float, float] | None:
     return math.exp(centre - half), math.exp(centre + half)
 
 
+def paired_interval(
+    features: Sequence[float | None], baselines: Sequence[float | None]
+) -> tuple[float, float] | None:
+    """ratio_interval() of feature/baseline, run by run (pairs of one round or repeat)."""
+    ratios = [ratio(f, b) for f, b in zip(features, baselines, strict=True)]
+    return ratio_interval([r for r in ratios if r is not None])
+
+
 def alternating_order(rounds: int) -> list[tuple[str, str]]:
     """Which side runs first in each round: ABBA, so slow drift hits both sides alike.
 

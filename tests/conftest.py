@@ -8,9 +8,20 @@ from wagtail.models import Page, Site
 from demo.models import ArticlePage, HomePage
 
 
+def _root_page() -> Page:
+    """Wagtail's root page; recreated when a transactional test flushed the database."""
+    from wagtail.models import Locale
+
+    root = Page.get_first_root_node()
+    if root is None:
+        Locale.objects.get_or_create(language_code="en")
+        root = Page.add_root(title="Root", slug="root")
+    return root
+
+
 @pytest.fixture
 def home_page(db) -> HomePage:
-    root = Page.get_first_root_node()
+    root = _root_page()
     home = HomePage(title="Home", slug="test-home")
     root.add_child(instance=home)
     home.save_revision().publish()

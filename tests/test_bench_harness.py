@@ -136,3 +136,49 @@ def test_baseline_site_is_the_example_site_without_wagtail_journey(monkeypatch):
 
     assert patterns(bench_urls) == patterns(demo_urls, skip="journey/")
     assert len(patterns(demo_urls)) == len(patterns(bench_urls)) + 1
+
+
+def test_baseline_site_loads_a_stub_journey_tracking_library_rendering_nothing(monkeypatch):
+    monkeypatch.setenv("SQLITE_PATH", "/nonexistent/bench.sqlite3")
+    monkeypatch.delitem(sys.modules, "bench.settings_common", raising=False)
+    monkeypatch.delitem(sys.modules, "bench.settings_baseline", raising=False)
+    baseline = importlib.import_module("bench.settings_baseline")
+    libraries = baseline.TEMPLATES[0]["OPTIONS"]["libraries"]
+    stub = importlib.import_module(libraries["journey_tracking"])
+    real = importlib.import_module("wagtail_journey.templatetags.journey_tracking")
+    assert set(stub.register.tags) == set(real.register.tags)
+    assert all(tag({}) == "" for tag in (stub.journey_script, stub.journey_consent_banner))
+
+
+def test_every_benchmark_follows_the_runner_interface():
+    from bench.run import discover
+
+    modules = discover()
+    assert {"pageview", "collect", "storage", "segments", "decay"} <= set(modules)
+    for name, module in modules.items():
+        assert name == module.NAME and module.TITLE and callable(module.run)
+
+
+def test_postgres_only_benchmarks_skip_on_sqlite(tmp_path):
+    from argparse import Namespace
+
+    from bench.context import Context, Skipped
+    from bench.database import BenchDatabase
+
+    args = Namespace(quick=True, scale=None, repeat=None)
+    ctx = Context(args=args, db=BenchDatabase("sqlite", "x"), results_dir=tmp_path)
+    with pytest.raises(Skipped):
+        ctx.postgres("storage")
+    assert ctx.scale == 0.01 and ctx.repeat == 1
+
+
+def test_collect_beacons_grant_consent_first_then_carry_one_event_each():
+    import json
+
+    from bench.bench_collect import EVENT_KIND, beacons
+
+    make = beacons(3, "localhost")
+    first, then = json.loads(make(0, 0).body), json.loads(make(0, 1).body)
+    assert first == {"page": 3, "events": [{"kind": EVENT_KIND}], "consent": True}
+    assert then == {"page": 3, "events": [{"kind": EVENT_KIND}]}
+    assert make(1, 5).headers["Origin"] == "http://localhost"

@@ -6,13 +6,15 @@ from django.views.decorators.csrf import csrf_exempt
 
 from demo.urls import urlpatterns as demo_urlpatterns
 
+BARE_KIND = "bench_bare_insert"
+
 
 @csrf_exempt
 def bare_insert(request):
-    """Baseline: a Django view that does one INSERT and answers 204."""
+    """Baseline: a Django view that does one INSERT (a touchpoint row) and answers 204."""
     from wagtail_journey.models import Touchpoint
 
-    Touchpoint.objects.create(kind="bare_insert")
+    Touchpoint.objects.create(kind=BARE_KIND)
     return HttpResponse(status=204)
 
 
