@@ -89,7 +89,9 @@ def ensure_data(scale: float, log=print) -> dict:
     execute("CREATE TABLE IF NOT EXISTS bench_meta (k text PRIMARY KEY, v text)")
     have = scalar("SELECT v FROM bench_meta WHERE k = 'contacts'")
     page_id = scalar("SELECT id FROM wagtailcore_page WHERE depth = 2 ORDER BY id LIMIT 1")
-    if have == f"{n}:v2":
+    if have in (f"{n}:v2", f"{n}:v3"):
+        # Cheap when nothing changed (all-visible pages are skipped).
+        vacuum("wagtail_journey_contact", "wagtail_journey_touchpoint")
         log(f"Reusing {n:,} contacts / {10 * n:,} touchpoints already generated.")
         return {"contacts": n, "touchpoints": 10 * n, "page_id": page_id}
     log(f"Generating {n:,} contacts and {10 * n:,} touchpoints (set-based SQL)...")
@@ -145,8 +147,10 @@ def ensure_data(scale: float, log=print) -> dict:
         FROM wagtail_journey_contact WHERE id % 10 = 0
         """
     )
-    execute("ANALYZE")
-    execute("INSERT INTO bench_meta VALUES ('contacts', %s)", [f"{n}:v2"])
+    # VACUUM sets hint bits and the visibility map now, so the first timed
+    # statement does not pay for the bulk load.
+    vacuum("wagtail_journey_contact", "wagtail_journey_touchpoint", "wagtail_journey_taggedcontact")
+    execute("INSERT INTO bench_meta VALUES ('contacts', %s)", [f"{n}:v3"])
     log(f"Generated in {time.perf_counter() - start:.0f} s.")
     return {"contacts": n, "touchpoints": 10 * n, "page_id": page_id}
 
