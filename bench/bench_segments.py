@@ -149,7 +149,7 @@ def main(argv=None) -> dict:
 
     facts = data.ensure_data(args.scale)
     page = facts["page_id"]
-    data.execute("DELETE FROM wagtail_journey_segment WHERE name LIKE 'bench %%'")
+    Segment.objects.filter(name__startswith="bench ").delete()  # earlier runs
     rules = [
         {"type": "group", "value": {"match": "all", "rules": [
             {"type": "score", "value": {"min": 40, "max": None, "negate": False}},
