@@ -137,6 +137,7 @@ def test_decay_halves_inactive_scores_once_per_period():
     assert score_of(old) == 20 and score_of(fresh) == 41  # 41 // 2
     row = ScoreChange.objects.get(contact=old, reason="decay")
     assert row.delta == -21
+    assert row.explanation == "Halved after 90 days without activity"
     # The ledger still explains the score.
     Contact.objects.update(score=0)
     sync_scores_from_ledger()

@@ -137,7 +137,10 @@ def test_groups_combine_with_and_or(people, article):
     either = make_segment("or", vip_or_rich, visited, match="any")
     assert emails(segment_queryset(both)) == ["ana@example.com"]
     assert emails(segment_queryset(either)) == ["ana@example.com", "eve@example.com"]
-    assert emails(segment_queryset(make_segment("empty"))) == []
+    empty = make_segment("empty")
+    assert emails(segment_queryset(empty)) == []
+    assert rebuild_segment(empty) == (0, 0)
+    update_contact_segments(people[0].pk)
 
 
 def test_a_segment_is_one_query(people, article, django_assert_num_queries):

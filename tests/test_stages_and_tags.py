@@ -96,3 +96,12 @@ def test_tags_record_touchpoints_and_are_not_activity(admin_user):
     ]
     c.refresh_from_db()
     assert c.last_activity_at == activity
+
+
+def test_a_manual_score_correction_can_cross_a_threshold(transitions):
+    from wagtail_journey.scoring import add_manual_change
+
+    c = Contact.objects.create(email="f@example.com")
+    add_manual_change(c, 55, "met at the fair")
+    c.refresh_from_db()
+    assert (c.score, c.lifecycle_stage) == (55, "mql")

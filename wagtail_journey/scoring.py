@@ -175,8 +175,14 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
 
 
 def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
-    """An editor's correction: a ledger row and the same atomic UPDATE."""
+    """An editor's correction: a ledger row, the same atomic UPDATE, and a
+    ``score_changed`` touchpoint (so score thresholds apply)."""
+    from wagtail_journey.events import record
+
     with transaction.atomic():
+        score = (
+            Contact.objects.select_for_update().values_list("score", flat=True).get(pk=contact.pk)
+        )
         change = ScoreChange.objects.create(
             contact=contact,
             reason=ScoreChange.Reason.MANUAL,
@@ -185,6 +191,13 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
             occurred_at=timezone.now(),
         )
         Contact.objects.filter(pk=contact.pk).update(score=F("score") + delta)
+        contact.score = score + delta
+        record(
+            "score_changed",
+            contact=contact,
+            occurred_at=change.occurred_at,
+            properties={"delta": delta, "score": score + delta, "manual": True},
+        )
     return change
 
 

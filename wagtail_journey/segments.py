@@ -27,7 +27,8 @@ from wagtail_journey.segment_rules import RuleError, compile_rule
 logger = logging.getLogger(__name__)
 
 ENTERED, LEFT = "segment_entered", "segment_left"
-NOTHING = Q(pk__in=[])
+# Matches no contact yet compiles everywhere (pk__in=[] raises EmptyResultSet).
+NOTHING = Q(pk__isnull=True)
 
 
 def compile_rules(rules, match: str) -> Q:
@@ -216,12 +217,14 @@ _SENTINEL = -7_777_777_777
 # The SQL testing one contact against every segment, compiled once per set of
 # segment versions: compiling 50 segments in the ORM costs more than running
 # them, and an identical statement text lets psycopg prepare it.
-_test_sql: dict[str, object] = {"key": None}
+_test_sql: tuple = (None, "", [], 0)
 
 
 def _membership_sql(compiled: dict[int, Q]) -> tuple[str, list, int]:
+    global _test_sql
     key = tuple((pk, _compiled[pk][0]) for pk in compiled)
-    if _test_sql["key"] != key:
+    cached = _test_sql  # one read: another thread may replace it meanwhile
+    if cached[0] != key:
         qs = (
             Contact.objects.filter(pk=_SENTINEL)
             .order_by()
@@ -234,8 +237,8 @@ def _membership_sql(compiled: dict[int, Q]) -> tuple[str, list, int]:
         )
         sql, params = qs.query.sql_with_params()
         params = list(params)
-        _test_sql.update(key=key, sql=sql, params=params, pos=params.index(_SENTINEL))
-    return _test_sql["sql"], list(_test_sql["params"]), _test_sql["pos"]
+        cached = _test_sql = (key, sql, params, params.index(_SENTINEL))
+    return cached[1], list(cached[2]), cached[3]
 
 
 def update_contact_segments(contact_id: int) -> tuple[list[int], list[int]]:

@@ -184,6 +184,19 @@ class ScoreChange(models.Model):
     def __str__(self) -> str:
         return f"{self.delta:+d} {self.label}"
 
+    @property
+    def explanation(self) -> str:
+        """Why, in the reader's language (decay rows are described from their period)."""
+        if self.reason == self.Reason.DECAY and self.period.count(":") == 3:
+            mode, days, points, _bucket = self.period.split(":")
+            if mode == "halve":
+                return _("Halved after %(days)s days without activity") % {"days": days}
+            return _("%(points)s points off after %(days)s days without activity") % {
+                "points": points,
+                "days": days,
+            }
+        return self.label
+
 
 class LifecycleTransition(models.Model):
     """Move contacts forward to ``stage`` when their score reaches
