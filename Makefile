@@ -61,8 +61,9 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-# Benchmarks against a baseline in one run (docs/performance.md), e.g.
-# make bench BENCH_ARGS="--only pageview --quick"; PostgreSQL when DATABASE_URL is set.
+# Every benchmark of bench/ against its baseline in one run (docs/performance.md), e.g.
+# make bench BENCH_ARGS="--only pageview --quick"; PostgreSQL when DATABASE_URL is set
+# (storage, segments and decay need it), Redis when BENCH_REDIS_URL is set.
 bench: $(STAMP)
 	@$(PY) -c 'import gunicorn' 2>/dev/null || $(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) bench/run.py $(BENCH_ARGS)

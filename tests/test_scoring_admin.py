@@ -155,6 +155,6 @@ def test_rebuild_and_csv_import_views(editor):
     response = editor.post(
         reverse("wagtail_journey_segment_import", args=[static.pk]), {"file": upload}, follow=True
     )
-    assert "1 contacts added; 1 addresses are not contacts." in response.content.decode()
+    assert "1 contact added. 1 address is not a contact." in response.content.decode()
     page = editor.get(f"/admin/wagtail_journey/segment/inspect/{static.pk}/").content.decode()
     assert "a@example.com" in page

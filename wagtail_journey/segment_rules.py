@@ -406,7 +406,38 @@ class SourceRule(RuleType):
             "campaign",
         ):
             raise RuleError(_("Invalid source rule."))
-        # Touches store UTM keys with or without the "utm_" prefix.
-        return Q(**{f"{touch}__{field}": value["value"]}) | Q(
-            **{f"{touch}__utm_{field}": value["value"]}
-        )
+        # Touches store UTM keys without the "utm_" prefix (tracking/attribution.py).
+        return Q(**{f"{touch}__{field}": value["value"]})
+
+
+@register_rule_type
+class ConsentRule(RuleType):
+    """Consent state per purpose: the contact's latest answer counts (double opt-in
+    grants only once confirmed), as for sending (privacy.consent)."""
+
+    name = "consent"
+    label = _("Consent")
+
+    def fields(self):
+        from wagtail.snippets.blocks import SnippetChooserBlock
+
+        return [
+            ("purpose", SnippetChooserBlock("wagtail_journey.ConsentPurpose", label=_("Purpose"))),
+            (
+                "state",
+                blocks.ChoiceBlock(
+                    choices=[("granted", _("has consented")), ("missing", _("has not consented"))],
+                    default="granted",
+                    label=_("State"),
+                ),
+            ),
+        ]
+
+    def q(self, value):
+        from wagtail_journey.privacy.consent import contacts_with_consent
+
+        purpose = value.get("purpose")
+        if purpose is None:
+            raise RuleError(_("The consent purpose of this rule was deleted."))
+        consented = Q(pk__in=contacts_with_consent(purpose.key).values("pk"))
+        return consented if value.get("state", "granted") == "granted" else ~consented

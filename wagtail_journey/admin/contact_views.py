@@ -33,9 +33,7 @@ class ContactInspectView(InspectView):
             contact=contact,
             ledger=contact.score_changes.select_related("rule", "touchpoint")[:100],
             ledger_total=sum(contact.score_changes.values_list("delta", flat=True)),
-            stage_history=Touchpoint.objects.filter(contact=contact, kind="stage_changed").order_by(
-                "-occurred_at"
-            )[:20],
+            stage_history=stage_history(contact),
             stage_form=StageForm(initial={"stage": contact.lifecycle_stage}),
             stage_label=dict(lifecycle_choices()).get(
                 contact.lifecycle_stage, contact.lifecycle_stage
@@ -83,3 +81,31 @@ def contact_action(request, pk):
     else:
         messages.error(request, _("Unknown action."))
     return redirect(reverse("wagtail_journey_contact_modeladmin_inspect", args=[contact.pk]))
+
+
+#: How a lifecycle stage changed, as editors read it.
+STAGE_REASONS = {
+    "manual": gettext_lazy("moved by hand"),
+    "score": gettext_lazy("score threshold"),
+    "event": gettext_lazy("event"),
+}
+
+
+def stage_history(contact) -> list[dict]:
+    """The last stage changes with translated stage names and reasons."""
+    labels = dict(lifecycle_choices())
+    rows = Touchpoint.objects.filter(contact=contact, kind="stage_changed").order_by(
+        "-occurred_at"
+    )[:20]
+    return [
+        {
+            "occurred_at": tp.occurred_at,
+            "from": labels.get(
+                (tp.properties or {}).get("from"), (tp.properties or {}).get("from")
+            ),
+            "to": labels.get((tp.properties or {}).get("to"), (tp.properties or {}).get("to")),
+            "reason": STAGE_REASONS.get((tp.properties or {}).get("reason"), ""),
+            "by": (tp.properties or {}).get("by", ""),
+        }
+        for tp in rows
+    ]

@@ -8,7 +8,7 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import re_path
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
 from wagtail_modeladmin.options import ModelAdmin
@@ -48,7 +48,15 @@ def live_count(request):
         message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         return JsonResponse({"count": None, "error": message})
     return JsonResponse(
-        {"count": count, "label": _("%(count)s contacts match these rules.") % {"count": count}}
+        {
+            "count": count,
+            "label": ngettext(
+                "%(count)s contact matches these rules.",
+                "%(count)s contacts match these rules.",
+                count,
+            )
+            % {"count": count},
+        }
     )
 
 
@@ -139,7 +147,7 @@ def rebuild_view(request, pk):
     else:
         messages.success(
             request,
-            _("Segment rebuilt: %(entered)s entered, %(left)s left.")
+            _("Segment rebuilt. Entered: %(entered)s. Left: %(left)s.")
             % {"entered": entered, "left": left},
         )
     return redirect(_inspect_url(segment))
@@ -165,7 +173,18 @@ def import_view(request, pk):
         return redirect(_inspect_url(segment))
     messages.success(
         request,
-        _("%(added)s contacts added; %(unknown)s addresses are not contacts.")
-        % {"added": added, "unknown": len(unknown)},
+        ngettext(
+            "%(added)s contact added.",
+            "%(added)s contacts added.",
+            added,
+        )
+        % {"added": added}
+        + " "
+        + ngettext(
+            "%(unknown)s address is not a contact.",
+            "%(unknown)s addresses are not contacts.",
+            len(unknown),
+        )
+        % {"unknown": len(unknown)},
     )
     return redirect(_inspect_url(segment))

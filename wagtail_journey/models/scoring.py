@@ -31,7 +31,7 @@ class ScoringRule(models.Model):
     ``cap_count`` times per contact, per ``cap_period`` or ever)."""
 
     class CapPeriod(models.TextChoices):
-        EVER = "", _("ever")
+        EVER = "", _("in total")
         DAY = "day", _("per day")
         WEEK = "week", _("per 7 days")
         MONTH = "month", _("per 30 days")
