@@ -144,3 +144,7 @@ def run(ctx) -> BenchResult:
         params=r,
         notes=[f"{r['contacts']:,} contacts, {r['decayed']:,} decayed (halve after {DAYS} days)"],
     )
+
+
+if __name__ == "__main__":
+    main()

@@ -170,6 +170,8 @@ def run_script(
     if proc.returncode != 0:
         output = "\n".join(lines[-20:])
         raise RuntimeError(f"{script.name} failed on {db.label}:\n{output}\n{stderr[-4000:]}")
+    if not lines or not lines[-1].startswith("{"):
+        raise RuntimeError(f"{script.name} printed no JSON result on {db.label}")
     return json.loads(lines[-1])
 
 

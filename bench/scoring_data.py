@@ -136,14 +136,15 @@ def ensure_data(scale: float, log=print) -> dict:
     execute(
         """
         INSERT INTO wagtail_journey_touchpoint
-            (kind, occurred_at, contact_id, page_id, journey_stage, properties)
+            (kind, occurred_at, contact_id, page_id, journey_stage, properties, audience_only)
         SELECT k.kind,
                now() - ((abs(hashint8(-g)) %% 365) || ' days')::interval,
                1 + (g %% %s),
                CASE WHEN k.kind = 'page_view' AND abs(hashint8(g * 3)) %% 3 = 0 THEN %s END,
                '',
                CASE WHEN k.kind = 'order_completed'
-                    THEN jsonb_build_object('total', (g %% 200)) END
+                    THEN jsonb_build_object('total', (g %% 200)) END,
+               false
         FROM generate_series(1, %s::bigint) g
         CROSS JOIN LATERAL (
             SELECT (ARRAY['page_view','page_view','page_view','page_view','email_opened',
