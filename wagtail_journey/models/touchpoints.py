@@ -53,7 +53,7 @@ class Touchpoint(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # covered by wj_tp_page_time
+        db_index=False,  # covered by the partial wj_tp_page
     )
     session = models.BigIntegerField(_("session"), null=True, blank=True)
     # Device class of page views and browser events (see DeviceClass).
@@ -85,10 +85,13 @@ class Touchpoint(models.Model):
                 name="wj_tp_contact_time",
                 condition=Q(contact__isnull=False),
             ),
-            models.Index(fields=["kind", "occurred_at"], name="wj_tp_kind_time"),
+            # Time alone, not (kind, time): a report reads a recent time range and
+            # filters kinds on the heap. Together with the page index below this
+            # keeps a row at ~187 bytes with indexes (docs/performance.md, storage).
+            models.Index(fields=["occurred_at"], name="wj_tp_time"),
             models.Index(
-                fields=["page", "occurred_at"],
-                name="wj_tp_page_time",
+                fields=["page"],
+                name="wj_tp_page",
                 condition=Q(page__isnull=False),
             ),
         ]
