@@ -8,6 +8,7 @@ was displayed) and ``wj_hp`` (a honeypot humans never see).
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -47,6 +48,13 @@ def no_nul(value: Any) -> None:
 phone_validator = RegexValidator(
     r"^\+?[0-9 ().\-/]{3,32}$", _("Enter a valid phone number."), code="invalid_phone"
 )
+
+
+def inline_html(html: str) -> str:
+    """Rich text as phrasing content for a ``<label>`` (which must not hold ``<p>``):
+    paragraphs become line breaks, so the text stays beside its checkbox."""
+    html = re.sub(r"</p>\s*<p\b[^>]*>", "<br>", html.strip())
+    return re.sub(r"</?p\b[^>]*>", "", html)
 
 
 def consent_field_name(key: str) -> str:
@@ -136,7 +144,7 @@ def build_form(value: Any, block_id: str, data: Any = None, request: Any = None)
         fields[consent_field_name(purpose.key)] = forms.BooleanField(
             required=purpose.required,
             initial=False,  # never pre-ticked (CJEU Planet49)
-            label=mark_safe(expand_db_html(purpose.text)),  # noqa: S308 (editor rich text)
+            label=mark_safe(inline_html(expand_db_html(purpose.text))),  # noqa: S308 (editor rich text)
             error_messages={"required": _("Please tick this box to continue.")},
         )
     form_class = type("GeneratedJourneyForm", (JourneyForm,), fields)

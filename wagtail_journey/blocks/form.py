@@ -108,9 +108,11 @@ class FormBlock(blocks.StructBlock):
     intro = blocks.RichTextBlock(label=_("Introduction"), required=False)
     fields = blocks.ListBlock(FormFieldBlock(), label=_("Fields"), min_num=1)
     consents = blocks.ListBlock(
-        SnippetChooserBlock("wagtail_journey.ConsentPurpose"),
+        SnippetChooserBlock("wagtail_journey.ConsentPurpose", label=_("Consent purpose")),
         label=_("Consent checkboxes"),
         required=False,
+        # No empty chooser in a new form: it would block saving a form without consents.
+        default=[],
         help_text=_("Each purpose is a checkbox, never pre-ticked."),
     )
     submit_label = blocks.CharBlock(label=_("Submit button"), default=_("Submit"), max_length=80)
