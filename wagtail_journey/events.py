@@ -229,12 +229,12 @@ def _current_contact(visitor: Visitor) -> Contact | None:
     if visitor.contact_id is not None:
         return visitor.contact  # already identified: a stale link is harmless here
     no_key = connection.features.has_select_for_no_key_update
-    contact_id = (
+    rows = (
         Visitor.objects.select_for_update(no_key=no_key)
         .filter(pk=visitor.pk)
-        .values_list("contact_id", flat=True)
-        .first()
-    )
+        .values_list("contact_id", flat=True)[:1]
+    )  # one row by primary key: no ORDER BY (first() would build one)
+    contact_id = next(iter(rows), None)
     if contact_id is None:
         return None
     visitor.contact_id = contact_id
