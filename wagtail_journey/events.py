@@ -139,6 +139,26 @@ def record(
     """
     if not KIND_RE.match(kind or ""):
         raise ValueError(f"Invalid touchpoint kind: {kind!r}")
+    if (
+        visitor is not None
+        and visitor.audience_only
+        and contact is None
+        and not email
+        and not dedupe_key
+        and not connection.in_atomic_block
+    ):
+        # An audience-only touchpoint alone (an exempt-mode page view): no
+        # contact, no reaction, nothing deferred, so its one INSERT needs no
+        # BEGIN/COMMIT around it (two round trips less per page view). Inside
+        # a caller's transaction the savepoint below is kept.
+        touchpoint = Touchpoint.objects.create(
+            **_fields(
+                kind, occurred_at, None, visitor, page, session, device, True,
+                journey_stage, utm, properties, None,
+            )
+        )  # fmt: skip
+        touchpoint.is_new = True
+        return touchpoint
     audience_only = False
     with transaction.atomic():
         if contact is None and email:
@@ -153,20 +173,10 @@ def record(
                 identify_visitor(visitor, contact)
             elif contact is None:
                 contact = _current_contact(visitor)
-        fields = {
-            "kind": kind,
-            "occurred_at": occurred_at or timezone.now(),
-            "contact": contact,
-            "visitor": visitor,
-            "page": page,
-            "session": session,
-            "device": device,
-            "audience_only": audience_only,
-            "journey_stage": journey_stage or "",
-            "utm": dict(utm) if utm else None,
-            "properties": dict(properties) if properties else None,
-            "dedupe_key": dedupe_key,
-        }
+        fields = _fields(
+            kind, occurred_at, contact, visitor, page, session, device, audience_only,
+            journey_stage, utm, properties, dedupe_key,
+        )  # fmt: skip
         if dedupe_key:
             existing = Touchpoint.objects.filter(dedupe_key=dedupe_key).first()
             if existing is not None:
@@ -187,6 +197,26 @@ def record(
     return touchpoint
 
 
+def _fields(
+    kind, occurred_at, contact, visitor, page, session, device, audience_only,
+    journey_stage, utm, properties, dedupe_key,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "kind": kind,
+        "occurred_at": occurred_at or timezone.now(),
+        "contact": contact,
+        "visitor": visitor,
+        "page": page,
+        "session": session,
+        "device": device,
+        "audience_only": audience_only,
+        "journey_stage": journey_stage or "",
+        "utm": dict(utm) if utm else None,
+        "properties": dict(properties) if properties else None,
+        "dedupe_key": dedupe_key,
+    }
+
+
 def _current_contact(visitor: Visitor) -> Contact | None:
     """The contact of ``visitor`` as committed now, not as the caller loaded it.
 
@@ -199,12 +229,12 @@ def _current_contact(visitor: Visitor) -> Contact | None:
     if visitor.contact_id is not None:
         return visitor.contact  # already identified: a stale link is harmless here
     no_key = connection.features.has_select_for_no_key_update
-    contact_id = (
+    rows = (
         Visitor.objects.select_for_update(no_key=no_key)
         .filter(pk=visitor.pk)
-        .values_list("contact_id", flat=True)
-        .first()
-    )
+        .values_list("contact_id", flat=True)[:1]
+    )  # one row by primary key: no ORDER BY (first() would build one)
+    contact_id = next(iter(rows), None)
     if contact_id is None:
         return None
     visitor.contact_id = contact_id

@@ -68,7 +68,8 @@ def _cookie_key(request: HttpRequest) -> tuple[str | None, bool]:
 def _lookup(key: str | None) -> Visitor | None:
     if not key:
         return None
-    return Visitor.objects.filter(key=key).first()
+    # key is unique: a slice, not first(), which would add an ORDER BY to build.
+    return next(iter(Visitor.objects.filter(key=key)[:1]), None)
 
 
 def _session(request: HttpRequest) -> tuple[int, bool]:
