@@ -13,7 +13,6 @@ Scores are restored and tables vacuumed between runs, outside the timings.
 
 from __future__ import annotations
 
-import argparse
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -71,14 +70,9 @@ def baseline_update_and_ledger(now):
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000,000 contacts")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    data.setup_django()
+    args, facts = data.start(argv, __doc__.splitlines()[0])
     from django.utils import timezone
 
-    facts = data.ensure_data(args.scale)
     data.execute("DROP TABLE IF EXISTS bench_scores")
     data.execute(f"CREATE TABLE bench_scores AS SELECT id, score FROM {CONTACT}")
     data.execute("ALTER TABLE bench_scores ADD PRIMARY KEY (id)")

@@ -14,7 +14,6 @@ Steady state: 1% of contacts change score between rebuilds. Target <= 1.5x.
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import time
@@ -146,16 +145,10 @@ def incremental(page_id: int, iterations: int = 30) -> dict:
 
 
 def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000,000 contacts")
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args(argv)
-    data.setup_django()
-
+    args, facts = data.start(argv, __doc__.splitlines()[0])
     from wagtail_journey.models import Segment
     from wagtail_journey.segments import rebuild_segment
 
-    facts = data.ensure_data(args.scale)
     page = facts["page_id"]
     Segment.objects.filter(name__startswith="bench ").delete()  # earlier runs
     rules = [

@@ -8,6 +8,7 @@ same scale reuses the data (generation is the slow part).
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
@@ -180,3 +181,13 @@ def vacuum(*tables: str) -> None:
             execute(f"VACUUM ANALYZE {t}")
     finally:
         connection.set_autocommit(old)
+
+
+def start(argv, description: str) -> tuple[argparse.Namespace, dict]:
+    """Command line (--scale, --repeat), Django and the generated data of a scoring bench."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--scale", type=float, default=1.0, help="1.0 = 1,000,000 contacts")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    setup_django()
+    return args, ensure_data(args.scale)

@@ -334,40 +334,42 @@ def _before_after():
     )
 
 
+class _RelativeDateRule(RuleType):
+    """A contact date compared with "N days ago"; ``never_is_before`` counts an
+    empty date as long ago (a contact never active is inactive)."""
+
+    date_field = ""
+    never_is_before = False
+
+    def fields(self):
+        return [
+            ("when", _before_after()),
+            ("days", blocks.IntegerBlock(min_value=0, label=_("Days"))),
+        ]
+
+    def q(self, value):
+        since = ago(value["days"])
+        if value["when"] == "before":
+            before = Q(**{f"{self.date_field}__lt": since})
+            if self.never_is_before:
+                before |= Q(**{f"{self.date_field}__isnull": True})
+            return before
+        return Q(**{f"{self.date_field}__gte": since})
+
+
 @register_rule_type
-class LastActivityRule(RuleType):
+class LastActivityRule(_RelativeDateRule):
     name = "last_activity"
     label = _("Last activity")
-
-    def fields(self):
-        return [
-            ("when", _before_after()),
-            ("days", blocks.IntegerBlock(min_value=0, label=_("Days"))),
-        ]
-
-    def q(self, value):
-        since = ago(value["days"])
-        if value["when"] == "before":
-            return Q(last_activity_at__lt=since) | Q(last_activity_at__isnull=True)
-        return Q(last_activity_at__gte=since)
+    date_field = "last_activity_at"
+    never_is_before = True
 
 
 @register_rule_type
-class CreatedRule(RuleType):
+class CreatedRule(_RelativeDateRule):
     name = "created"
     label = _("Contact created")
-
-    def fields(self):
-        return [
-            ("when", _before_after()),
-            ("days", blocks.IntegerBlock(min_value=0, label=_("Days"))),
-        ]
-
-    def q(self, value):
-        since = ago(value["days"])
-        if value["when"] == "before":
-            return Q(created_at__lt=since)
-        return Q(created_at__gte=since)
+    date_field = "created_at"
 
 
 @register_rule_type
