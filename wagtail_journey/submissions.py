@@ -16,8 +16,9 @@ from wagtail_journey.forms import JourneyForm, consent_field_name
 from wagtail_journey.identity import get_or_create_contact
 from wagtail_journey.models import ConsentRecord, Contact, FormSubmission
 from wagtail_journey.privacy import double_opt_in
-from wagtail_journey.privacy.consent import record_consent, version_for
+from wagtail_journey.privacy.consent import answer_proof, record_consent, version_for
 from wagtail_journey.privacy.proof import client_ip, ip_for_proof, user_agent
+from wagtail_journey.tags import add_tags
 from wagtail_journey.tracking.visitors import visitor_from_request
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
@@ -60,13 +61,26 @@ def process_submission(
     update_profile(contact, form)
     visitor = visitor_from_request(request)
 
-    snapshot: dict[str, dict[str, Any]] = {}
     proof = {
         "source_url": request.build_absolute_uri()[:500],
         "form_key": block_id,
         "ip_address": ip_for_proof(client_ip(request)),
         "user_agent": user_agent(request),
     }
+    answers = []  # (purpose, version shown, action)
+    snapshot: dict[str, dict[str, Any]] = {}
+    for purpose in form.purposes:
+        ticked = bool(form.cleaned_data.get(consent_field_name(purpose.key)))
+        action = ConsentRecord.Action.GRANTED if ticked else ConsentRecord.Action.REFUSED
+        version = version_for(purpose, form.shown_versions.get(purpose.key))
+        answer = answer_proof(version, action)
+        answers.append((purpose, version, action))
+        snapshot[purpose.key] = {
+            "version": version.number,
+            "action": action,
+            "text": answer["text_shown"],
+            "double_opt_in": answer["double_opt_in"],
+        }
     submission = FormSubmission.objects.create(
         page=page,
         form_key=block_id,
@@ -74,12 +88,10 @@ def process_submission(
         contact=contact,
         visitor=visitor,
         data=submitted_data(form),
+        consent_snapshot=snapshot,
     )
     needs_confirmation = []
-    for purpose in form.purposes:
-        ticked = bool(form.cleaned_data.get(consent_field_name(purpose.key)))
-        action = ConsentRecord.Action.GRANTED if ticked else ConsentRecord.Action.REFUSED
-        version = version_for(purpose, form.shown_versions.get(purpose.key))
+    for purpose, version, action in answers:
         consent = record_consent(
             contact,
             purpose,
@@ -89,20 +101,14 @@ def process_submission(
             submission=submission,
             **proof,
         )
-        snapshot[purpose.key] = {
-            "version": version.number,
-            "action": action,
-            "text": consent.text_shown,
-            "double_opt_in": consent.double_opt_in,
-        }
         if consent.double_opt_in:
             needs_confirmation.append(consent)
-    submission.consent_snapshot = snapshot
-    submission.save(update_fields=["consent_snapshot"])
 
     tags = [t.strip() for t in (value.get("tags") or "").split(",") if t.strip()]
     if tags:
-        contact.tags.add(*tags)
+        # Through the tags module, like every other writer: each new tag is a
+        # tag_added touchpoint that rules and segments can react to.
+        add_tags(contact, *tags, source="form")
 
     record(
         "form_submitted",

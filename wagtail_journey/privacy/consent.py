@@ -33,17 +33,24 @@ def record_consent(
 ) -> ConsentRecord:
     """Store one answer with the exact text of the version shown."""
     version = version or version_for(purpose, None)
-    double_opt_in = version.double_opt_in and action == ConsentRecord.Action.GRANTED
     return ConsentRecord.objects.create(
         contact=contact,
         purpose=purpose,
         version=version,
-        text_shown=expand_db_html(version.text),
         action=action,
         method=method,
-        double_opt_in=double_opt_in,
+        **answer_proof(version, action),
         **proof,
     )
+
+
+def answer_proof(version: ConsentPurposeVersion, action: str) -> dict:
+    """What an answer to ``version`` records: the text shown, and whether it
+    waits for a double-opt-in confirmation."""
+    return {
+        "text_shown": expand_db_html(version.text),
+        "double_opt_in": version.double_opt_in and action == ConsentRecord.Action.GRANTED,
+    }
 
 
 def latest_records(contact: Contact) -> dict[str, ConsentRecord]:
