@@ -19,7 +19,7 @@ from bench.context import Context
 from bench.database import count_touchpoints, prepare
 from bench.load import LoadResult, Request, merge, run_load
 from bench.rounds import error_notes, errors, load_figures, round_notes, run_rounds
-from bench.server import HOST, Server
+from bench.server import HOST, Server, Worker, tracking_buffered
 from bench.stats import BASELINE, FEATURE, BenchResult, Figure
 
 NAME = "collect"
@@ -64,19 +64,29 @@ def run(ctx: Context) -> BenchResult:
     workers, threads = ctx.args.workers, ctx.args.threads
     labels = {FEATURE: "collect", BASELINE: "bare-insert"}
     server = Server("collect", SETTINGS, ctx.db, ctx.results_dir, workers=workers, threads=threads)
+    buffered = tracking_buffered(ctx.args.redis_url)
+    worker = Worker("collect", SETTINGS, ctx.db, ctx.results_dir) if buffered else None
     accepted = {FEATURE: 0, BASELINE: 0}
     try:
         ctx.log(f"starting the server on {HOST}:{server.port}")
         server.start(ready_path=None)
         ctx.log(f"preparing {ctx.db.label} (migrate, cache table, demo content)")
         facts = prepare(ctx.db, SETTINGS)
+        if worker is not None:
+            ctx.log("tracking is buffered: starting a qcluster to store it")
+            worker.start()
         host = facts["hostname"] or "localhost"
         server.wait_ready("/journey/health/")
         before = count_touchpoints(ctx.db, SETTINGS)
         factories = {FEATURE: beacons(facts["home_page_id"], host), BASELINE: bare}
 
+        def cpu() -> float:
+            # The worker stores what the endpoint buffered: its CPU is the
+            # endpoint's cost too (it idles during the bare view's rounds).
+            return server.cpu_seconds() + (worker.cpu_seconds() if worker else 0.0)
+
         def load(side: str, seconds: float) -> LoadResult:
-            cpu_before = server.cpu_seconds()
+            cpu_before = cpu()
             result = run_load(
                 server.port,
                 factories[side],
@@ -85,7 +95,7 @@ def run(ctx: Context) -> BenchResult:
                 ok_statuses=(204,),
                 host_header=host,
             )
-            result.server_cpu_s = server.cpu_seconds() - cpu_before
+            result.server_cpu_s = cpu() - cpu_before
             accepted[side] += result.requests
             return result
 
@@ -96,8 +106,13 @@ def run(ctx: Context) -> BenchResult:
             f"sustained: {sustained.throughput:.1f} events/s, {sustained.requests:,} accepted, "
             f"{sustained.errors} failed"
         )
+        if worker is not None:
+            ctx.log("waiting for the worker to store what is still buffered")
+            worker.wait_drained()
     finally:
         server.stop()
+        if worker is not None:
+            worker.stop()
 
     after = count_touchpoints(ctx.db, SETTINGS)
     stored = {
@@ -144,6 +159,7 @@ def run(ctx: Context) -> BenchResult:
             "redis": ctx.args.redis_url,
             "client_connections": ctx.concurrency,
             "server": f"gunicorn gthread, {workers} workers x {threads} threads",
+            "tracking_buffer": buffered,
             "rounds": ctx.rounds,
             "seconds_per_side_and_round": ctx.duration,
             "warmup_seconds_per_side": ctx.warmup,

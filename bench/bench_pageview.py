@@ -20,7 +20,7 @@ from bench.context import Context
 from bench.database import count_touchpoints, prepare
 from bench.load import LoadResult, merge, rotate, run_load
 from bench.rounds import error_notes, errors, load_figures, round_notes, run_rounds
-from bench.server import HOST, Server
+from bench.server import HOST, Server, Worker, tracking_buffered
 from bench.stats import BASELINE, FEATURE, BenchResult
 
 NAME = "pageview"
@@ -89,6 +89,8 @@ def run(ctx: Context) -> BenchResult:
         )
         for side in (FEATURE, BASELINE)
     }
+    buffered = not aa and tracking_buffered(ctx.args.redis_url)
+    worker = Worker("pageview", JOURNEY_SETTINGS, ctx.db, ctx.results_dir) if buffered else None
     answered = {FEATURE: 0, BASELINE: 0}
     try:
         # Gunicorn boots Django without touching the database, so both servers
@@ -98,6 +100,9 @@ def run(ctx: Context) -> BenchResult:
             server.start(ready_path=None)
         ctx.log(f"preparing {ctx.db.label} (migrate, cache table, demo content)")
         facts = prepare(ctx.db, JOURNEY_SETTINGS)
+        if worker is not None:
+            ctx.log("tracking is buffered: starting a qcluster to store it")
+            worker.start()
         paths = ctx.args.pageview_paths or facts["paths"]
         host = facts["hostname"] or "localhost"
         ctx.log(f"pages: {' '.join(paths)}; journey only, left out: {facts['journey_only_paths']}")
@@ -108,8 +113,13 @@ def run(ctx: Context) -> BenchResult:
         views_before = count_touchpoints(ctx.db, JOURNEY_SETTINGS).get("page_view", 0)
         make_request = rotate(paths)
 
+        def cpu(side: str) -> float:
+            # The worker stores what the journey site buffered: its CPU counts.
+            extra = worker.cpu_seconds() if worker is not None and side == FEATURE else 0.0
+            return servers[side].cpu_seconds() + extra
+
         def load(side: str, seconds: float) -> LoadResult:
-            cpu_before = servers[side].cpu_seconds()
+            cpu_before = cpu(side)
             result = run_load(
                 servers[side].port,
                 make_request,
@@ -117,16 +127,20 @@ def run(ctx: Context) -> BenchResult:
                 duration=seconds,
                 host_header=host,
             )
-            result.server_cpu_s = servers[side].cpu_seconds() - cpu_before
+            result.server_cpu_s = cpu(side) - cpu_before
             answered[side] += result.requests
             return result
 
         per_side, rounds = run_rounds(ctx, load, labels)
+        if worker is not None:
+            worker.wait_drained()
     finally:
         for server in servers.values():
             server.terminate()
         for server in servers.values():
             server.stop()
+        if worker is not None:
+            worker.stop()
 
     recorded = count_touchpoints(ctx.db, JOURNEY_SETTINGS).get("page_view", 0) - views_before
     notes.append(
@@ -156,6 +170,7 @@ def run(ctx: Context) -> BenchResult:
             "host_header": host,
             "client_connections": ctx.concurrency,
             "server": f"gunicorn gthread, {workers} workers x {threads} threads",
+            "tracking_buffer": buffered,
             "rounds": ctx.rounds,
             "seconds_per_side_and_round": ctx.duration,
             "warmup_seconds_per_side": ctx.warmup,

@@ -41,6 +41,21 @@ def process_group_cpu_seconds(pgid: int, proc_dir: Path = Path("/proc")) -> floa
     return total / ticks
 
 
+def stop_group(proc: subprocess.Popen, grace: float) -> None:
+    """Wait ``grace`` s for a process asked to stop, then kill it and its process group.
+
+    Children left behind by a parent that died (gunicorn or qcluster workers)
+    are in its process group.
+    """
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 class Server:
     """``gunicorn demo.wsgi`` with the given settings module, workers and threads.
 
@@ -156,17 +171,68 @@ class Server:
         if self.proc is None or self.proc.returncode is not None:
             return  # never started, or already stopped and reaped here
         self.terminate()
-        try:
-            self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        # Workers left behind by a master that died are in its process group.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, signal.SIGKILL)
+        stop_group(self.proc, 10)
 
     def __enter__(self) -> Server:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def tracking_buffered(redis_url: str | None) -> bool:
+    """Whether the journey site buffers tracking (bench/settings_journey.py)."""
+    return bool(redis_url) and os.environ.get("BENCH_TRACKING_BUFFER") != "off"
+
+
+class Worker:
+    """``manage.py qcluster`` beside a server, for sites that buffer tracking.
+
+    With ``TRACKING_BUFFER`` (the example site turns it on with Redis) the
+    server only pushes items to Redis; this worker stores them, so its CPU is
+    part of what a tracked request costs and the benchmark counts it.
+    """
+
+    def __init__(self, name: str, settings_module: str, db: BenchDatabase, log_dir: Path) -> None:
+        self.name = name
+        self.settings_module = settings_module
+        self.db = db
+        self.log_path = log_dir / f"worker-{name}.log"
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        log = self.log_path.open("w")
+        env = self.db.django_env(self.settings_module)
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "qcluster"],
+            env=env,
+            cwd=REPO / "example_site",
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def cpu_seconds(self) -> float:
+        return 0.0 if self.proc is None else process_group_cpu_seconds(self.proc.pid)
+
+    def wait_drained(self, timeout: float = 300) -> None:
+        """Until the worker stored everything buffered (``journey_flush --wait``)."""
+        env = self.db.django_env(self.settings_module)
+        done = subprocess.run(
+            [sys.executable, "manage.py", "journey_flush", "--wait", str(timeout)],
+            env=env,
+            cwd=REPO / "example_site",
+            capture_output=True,
+            text=True,
+            timeout=timeout + 60,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"the buffer did not drain: {done.stderr}")
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)  # graceful: qcluster stops its workers
+        stop_group(self.proc, 20)

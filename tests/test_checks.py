@@ -232,6 +232,15 @@ def test_the_rate_limit_cache_must_be_configured():
     assert ids(messages) == ["wagtail_journey.E008"]
 
 
+@pytest.mark.parametrize("alias", ["missing", "default"])  # default: LocMem or Redis per run
+def test_the_tracking_buffer_must_name_a_redis_cache(alias, settings):
+    redis = settings.CACHES["default"]["BACKEND"].endswith("redis.RedisCache")
+    with journey(TRACKING_BUFFER=alias):
+        messages = check_journey_settings()
+    expected = [] if alias == "default" and redis else ["wagtail_journey.E013"]
+    assert ids(messages) == expected
+
+
 def test_wagtail_journey_must_be_a_dict():
     with override_settings(WAGTAIL_JOURNEY=[("TRACKING_CONSENT_MODE", "exempt")]):
         assert ids(check_journey_settings()) == ["wagtail_journey.E010"]

@@ -7,6 +7,7 @@ from django.db import connection
 from django.test import Client
 
 from tests.forms_helpers import form_id, hidden_values, make_landing_page, make_purposes
+from tests.threads import run_in_threads
 from wagtail_journey.models import ConsentRecord, Contact, FormSubmission, Touchpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -58,21 +59,12 @@ def test_rate_limit_counter_is_atomic_under_concurrency(db, settings, backend):
     settings.WAGTAIL_JOURNEY = {**settings.WAGTAIL_JOURNEY, "RATE_LIMIT_BACKEND": backend}
 
     results: list[bool] = []
-    barrier = threading.Barrier(8)
 
     def worker():
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(5):
-                results.append(hit(f"test-{backend}", "203.0.113.9", 20, 3600))
-        finally:
-            connection.close()
+        for _ in range(5):
+            results.append(hit(f"test-{backend}", "203.0.113.9", 20, 3600))
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    assert run_in_threads(worker, 8) == []
     # 40 hits against a limit of 20: exactly 20 allowed, none lost or double-counted.
     assert results.count(True) == 20
     assert len(results) == 40

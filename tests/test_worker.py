@@ -211,3 +211,45 @@ def test_a_burst_of_tasks_completes_without_database_is_locked(site: Site, clust
     assert status["web_touchpoints"] == TASKS  # and the web side's own writes
     assert status["contacts"] == 2 * CONTACTS
     assert status["queued"] == 0  # every task acknowledged
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("site", ["postgres-redis"], indirect=True)
+def test_the_worker_stores_every_buffered_touchpoint_exactly_once(site: Site, cluster):
+    """TRACKING_BUFFER (on in the example site with Redis): two web processes
+    push tracked events while the real cluster's two workers flush them."""
+    from wagtail_journey.models import Touchpoint
+
+    kind, per_web = f"buffered_{site.group.replace('-', '_')}", 1500
+    with contextlib.ExitStack() as stack:
+        web = []
+        for n in range(2):
+            err = stack.enter_context(open(site.logs / f"track-{n}.err", "wb"))
+            proc = stack.enter_context(
+                subprocess.Popen(
+                    [sys.executable, "-m", "tests.worker_burst", "track", kind, str(per_web)],
+                    cwd=REPO,
+                    env=site.env,
+                    stdout=subprocess.DEVNULL,
+                    stderr=err,
+                )
+            )
+            stack.callback(_kill_if_running, proc)
+            web.append(proc)
+        codes = [proc.wait(timeout=TIMEOUT) for proc in web]
+    assert codes == [0, 0], _logs(site)
+    waiter = subprocess.run(
+        [sys.executable, "manage.py", "journey_flush", "--wait", str(TIMEOUT)],
+        cwd=EXAMPLE_SITE,
+        env=site.env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT + 30,
+    )
+    assert waiter.returncode == 0, waiter.stderr + _logs(site)
+    assert cluster.poll() is None, f"qcluster died\n{_logs(site)}"
+    stored = Touchpoint.objects.filter(kind=kind)
+    indexes = sorted(p["i"] for p in stored.values_list("properties", flat=True))
+    assert indexes == sorted(list(range(per_web)) * 2)  # each pushed item once, none lost
+    assert "Traceback" not in (site.logs / "qcluster.err").read_text(errors="replace")

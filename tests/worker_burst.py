@@ -7,6 +7,8 @@ web side, in processes of its own::
         # COUNT times: async_task(burst_task) and, like a request, record() a touchpoint
     python -m tests.worker_burst wait GROUP EXPECTED TIMEOUT
         # until EXPECTED tasks of GROUP have a result (or TIMEOUT s); prints JSON
+    python -m tests.worker_burst track KIND COUNT
+        # COUNT times, like a tracked request: push one item into TRACKING_BUFFER
 
 Both need DJANGO_SETTINGS_MODULE and the example site on the path.
 """
@@ -41,6 +43,18 @@ def enqueue(group: str, first: int, count: int) -> None:
     for i in range(first, first + count):
         async_task("tests.worker_burst.burst_task", i, group=group, task_name=f"{group}-{i}")
         record("web_write", email=f"web{i % CONTACTS}@example.com", properties={"i": i})
+
+
+def track(kind: str, count: int) -> None:
+    from django.utils import timezone
+
+    from wagtail_journey.models import Visitor
+    from wagtail_journey.tracking import buffer
+
+    visitors = [Visitor.objects.create(consented_at=timezone.now()) for _ in range(CONTACTS)]
+    for i in range(count):
+        item = buffer.item(kind, visitor=visitors[i % CONTACTS], audience_only=False)
+        buffer.push({**item, "x": {"i": i}})
 
 
 def wait(group: str, expected: int, timeout: float) -> dict:
@@ -81,6 +95,8 @@ def main(argv: list[str]) -> None:
     command, group, *args = argv
     if command == "enqueue":
         enqueue(group, int(args[0]), int(args[1]))
+    elif command == "track":
+        track(group, int(args[0]))
     elif command == "wait":
         print(json.dumps(wait(group, int(args[0]), float(args[1]))))
     else:

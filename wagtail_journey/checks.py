@@ -32,6 +32,8 @@ POSITIVE_INT_SETTINGS = (
     "VISITOR_COOKIE_AGE_DAYS",
     "SESSION_TIMEOUT_MINUTES",
     "ANONYMOUS_RETENTION_DAYS",
+    "TRACKING_BUFFER_BATCH",
+    "TRACKING_BUFFER_STALE_SECONDS",
 )
 
 #: Q_CLUSTER keys that choose a django-q2 broker; without one it uses Redis on localhost.
@@ -198,6 +200,18 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
                 id="wagtail_journey.E012",
             )
         )
+    buffer_alias = journey_settings.TRACKING_BUFFER
+    if buffer_alias is not None:
+        backend = getattr(settings, "CACHES", {}).get(buffer_alias, {}).get("BACKEND")
+        if backend != "django.core.cache.backends.redis.RedisCache":
+            errors.append(
+                Error(
+                    f"WAGTAIL_JOURNEY['TRACKING_BUFFER'] is {buffer_alias!r}, which is not the "
+                    "alias of a cache using django.core.cache.backends.redis.RedisCache.",
+                    hint="Name a Redis cache of CACHES, or set TRACKING_BUFFER to None.",
+                    id="wagtail_journey.E013",
+                )
+            )
     for key in journey_settings.unknown_keys():
         errors.append(
             Warning(

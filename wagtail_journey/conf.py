@@ -60,6 +60,18 @@ DEFAULTS: dict[str, Any] = {
     # Anonymous touchpoints of exempt-mode audiences are kept at most this long
     # (the CNIL exemption allows 25 months).
     "AUDIENCE_RETENTION_DAYS": 760,
+    # Cache alias of a Redis cache: page views and journey.js events are then
+    # appended to a Redis list on the request path and stored in bulk by a
+    # django-q2 task (docs/tracking.md, "Buffered tracking"). None stores them
+    # on the request path (one INSERT each).
+    "TRACKING_BUFFER": None,
+    # Items stored per flush transaction, and seconds after which a batch a
+    # worker claimed but did not finish is taken over by another.
+    "TRACKING_BUFFER_BATCH": 500,
+    # Seconds a flush waits for more items after the first one arrives in an
+    # empty queue (touchpoints are that much later; batches that much bigger).
+    "TRACKING_BUFFER_GATHER_SECONDS": 1.0,
+    "TRACKING_BUFFER_STALE_SECONDS": 300,
     # Collect endpoint (journey.js): largest accepted body in bytes, events per
     # request, and origins allowed besides the site's own (e.g. "https://shop.example").
     "COLLECT_MAX_BYTES": 4096,

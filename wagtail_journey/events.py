@@ -15,10 +15,11 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from wagtail_journey.identity import get_or_create_contact, identify_visitor
@@ -286,6 +287,72 @@ def _schedule_deferred(touchpoint: Touchpoint) -> None:
         )
 
     transaction.on_commit(enqueue)
+
+
+def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
+    """The bulk form of record() for buffered tracking (tracking/buffer.py).
+
+    ``items`` are page views and journey.js events made on the request path
+    (short keys: kind, time, visitor, audience-only, page, session, device,
+    stage, utm, properties). Call inside a transaction. Rows are inserted in
+    bulk; the visitors' contact links are read under the same row lock as
+    ``_current_contact`` takes, so a batch racing an identification is either
+    seen by it or sees it. Items of visitors or pages erased meanwhile are
+    dropped (an erasure is not undone). Reactions then run per touchpoint,
+    exactly as record() runs them; audience-only touchpoints have none.
+    """
+    from wagtail.models import Page
+
+    if not items:
+        return []
+    no_key = connection.features.has_select_for_no_key_update
+    visitors = dict(
+        Visitor.objects.select_for_update(no_key=no_key)
+        .filter(pk__in={i["v"] for i in items})
+        .order_by("pk")  # one lock order for every worker: no deadlock
+        .values_list("pk", "contact_id")
+    )
+    page_ids = {i["p"] for i in items if i.get("p")}
+    pages = (
+        set(Page.objects.filter(pk__in=page_ids).values_list("pk", flat=True)) if page_ids else ()
+    )
+    rows = []
+    seen: dict[int, datetime] = {}
+    for i in items:
+        if i["v"] not in visitors:
+            continue
+        when = datetime.fromtimestamp(i["t"], tz=UTC)
+        audience_only = bool(i.get("a"))
+        rows.append(
+            Touchpoint(
+                kind=i["k"],
+                occurred_at=when,
+                contact_id=None if audience_only else visitors[i["v"]],
+                visitor_id=i["v"],
+                page_id=i["p"] if i.get("p") in pages else None,
+                session=i.get("s"),
+                device=i.get("d"),
+                audience_only=audience_only,
+                journey_stage=i.get("j") or "",
+                utm=i.get("u"),
+                properties=i.get("x"),
+            )
+        )
+        if i.get("n"):
+            seen[i["v"]] = max(when, seen.get(i["v"], when))
+    Touchpoint.objects.bulk_create(rows, batch_size=500)
+    if seen:
+        # A new session touches the visitor, as resolve() does unbuffered.
+        Visitor.objects.filter(pk__in=seen).update(
+            last_seen_at=Case(*(When(pk=pk, then=Value(t)) for pk, t in seen.items()))
+        )
+    chain = _chain.get()
+    for touchpoint in rows:
+        touchpoint.is_new = True
+        if not touchpoint.audience_only:
+            _run(touchpoint, deferred=False, chain=chain)
+            _schedule_deferred(touchpoint)
+    return rows
 
 
 def dispatch(touchpoint: Touchpoint, chain: Iterable[str] = ()) -> None:

@@ -49,11 +49,32 @@ def hit(scope: str, ident: str, limit: int, window: int, *, now: float | None = 
 
     ``ident`` (an IP address, a visitor id) is hashed: counters never hold it.
     """
-    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
-    key = f"{scope}:{digest}"
-    start = int(now if now is not None else time.time()) // window * window
+    key, start = _counter(scope, ident, window, now)
     count = _hit_cache(key, start, window) if _use_cache() else _hit_db(key, start, window)
     return count <= limit
+
+
+def _counter(scope: str, ident: str, window: int, now: float | None) -> tuple[str, int]:
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    return f"{scope}:{digest}", int(now if now is not None else time.time()) // window * window
+
+
+def redis_counter(
+    scope: str, ident: str, window: int, *, now: float | None = None
+) -> tuple[str, int] | None:
+    """Where :func:`hit` counts ``ident`` when it counts on Redis: (full key, expiry).
+
+    None when counters live elsewhere. Lets a caller fold the count into a
+    Redis script of its own (the tracking buffer pushes and counts in one
+    round trip), stored exactly as :func:`hit` stores it.
+    """
+    if not _use_cache():
+        return None
+    cache = caches[journey_settings.RATE_LIMIT_CACHE]
+    if not isinstance(cache, RedisCache):
+        return None
+    key, start = _counter(scope, ident, window, now)
+    return cache.make_and_validate_key(f"wj-rl:{key}:{start}"), window + 5
 
 
 def _hit_cache(key: str, start: int, window: int) -> int:
@@ -87,7 +108,7 @@ def _hit_redis(cache: RedisCache, cache_key: str, timeout: int) -> int:
     integer under the cache's key prefix and version): ``cache.get()`` reads it.
     """
     key = cache.make_and_validate_key(cache_key)
-    return int(_redis_client(cache).eval(_REDIS_HIT, 1, key, timeout))
+    return int(redis_client(cache).eval(_REDIS_HIT, 1, key, timeout))
 
 
 # Django's RedisCache builds a new redis.Redis object for every operation
@@ -96,7 +117,8 @@ def _hit_redis(cache: RedisCache, cache_key: str, timeout: int) -> int:
 _redis_clients: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _redis_client(cache: RedisCache):
+def redis_client(cache: RedisCache):
+    """A reused ``redis.Redis`` client for a Django Redis cache (rate limits, tracking buffer)."""
     backend = cache._cache
     try:
         pool = backend._get_connection_pool(True)

@@ -11,7 +11,7 @@ from wagtail_journey.conf import journey_settings
 def wanted() -> dict[str, dict]:
     from wagtail_journey.tracking.retention import SCHEDULE_NAME, TASK
 
-    return {
+    schedules = {
         SCHEDULE_NAME: {"func": TASK, "schedule_type": "D"},
         "journey-score-decay": {
             "func": "wagtail_journey.scoring.run_decay",
@@ -23,6 +23,14 @@ def wanted() -> dict[str, dict]:
             "minutes": int(journey_settings.SEGMENT_REBUILD_MINUTES),
         },
     }
+    if journey_settings.TRACKING_BUFFER:
+        from wagtail_journey.tracking.buffer import FLUSH_TASK
+        from wagtail_journey.tracking.buffer import SCHEDULE_NAME as BUFFER_SCHEDULE
+
+        # Flushes are queued as items arrive; this one recovers batches of
+        # workers that died and catches a flush whose queueing failed.
+        schedules[BUFFER_SCHEDULE] = {"func": FLUSH_TASK, "schedule_type": "I", "minutes": 1}
+    return schedules
 
 
 def ensure_schedules() -> list[tuple[str, bool]]:

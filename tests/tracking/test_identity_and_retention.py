@@ -49,15 +49,26 @@ def test_retention_purges_old_anonymous_data_in_set_based_statements(
     record("page_view", visitor=identified, page=article, occurred_at=old)
     record("form_submitted", visitor=identified, email="keep@example.com")
 
+    from wagtail_journey.models import TrackingBatch
     from wagtail_journey.tracking.retention import purge_anonymous_data
 
-    with django_assert_max_num_queries(8):
+    stale_batch = TrackingBatch.objects.create(key="a" * 32)
+    TrackingBatch.objects.filter(pk=stale_batch.pk).update(stored_at=old)
+    fresh_batch = TrackingBatch.objects.create(key="b" * 32)
+    with django_assert_max_num_queries(9):
         counts = purge_anonymous_data()
     assert counts["visitors"] == 1 and counts["touchpoints"] == 1
+    assert counts["tracking_batches"] == 1  # a retried batch is a day old at most
+    assert list(TrackingBatch.objects.all()) == [fresh_batch]
     assert not Visitor.objects.filter(pk=gone.pk).exists()
     assert Visitor.objects.filter(pk=kept_recent.pk).exists()
     assert Touchpoint.objects.filter(contact__email="keep@example.com").count() == 2
-    assert purge_anonymous_data() == {"touchpoints": 0, "audience_touchpoints": 0, "visitors": 0}
+    assert purge_anonymous_data() == {
+        "touchpoints": 0,
+        "audience_touchpoints": 0,
+        "visitors": 0,
+        "tracking_batches": 0,
+    }
 
 
 def test_audience_data_is_kept_at_most_25_months(article, settings):

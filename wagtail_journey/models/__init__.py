@@ -7,7 +7,7 @@ from wagtail_journey.models.scoring import LifecycleTransition, ScoreChange, Sco
 from wagtail_journey.models.segments import Segment, SegmentMembership
 from wagtail_journey.models.submissions import FormSubmission
 from wagtail_journey.models.touchpoints import DeviceClass, Touchpoint
-from wagtail_journey.models.tracking import DailyPageStat, PageJourneyStage
+from wagtail_journey.models.tracking import DailyPageStat, PageJourneyStage, TrackingBatch
 from wagtail_journey.models.visitors import Visitor
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "JourneyStage",
     "LifecycleTransition",
     "PageJourneyStage",
+    "TrackingBatch",
     "RateLimitCounter",
     "ScoreChange",
     "ScoringRule",

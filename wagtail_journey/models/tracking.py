@@ -71,3 +71,22 @@ class DailyPageStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.page_id} {self.source}: {self.views}"
+
+
+class TrackingBatch(models.Model):
+    """A batch of buffered tracking items that has been stored (tracking/buffer.py).
+
+    Written in the same transaction as the batch's touchpoints: its unique key
+    is what makes a retried or recovered batch commit exactly once. Rows older
+    than a day are purged by the retention schedule.
+    """
+
+    key = models.CharField(_("batch id"), max_length=32, unique=True)
+    stored_at = models.DateTimeField(_("stored"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("tracking batch")
+        verbose_name_plural = _("tracking batches")
+
+    def __str__(self) -> str:
+        return self.key

@@ -27,7 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.events import KIND_RE
-from wagtail_journey.tracking import ratelimit, visitors
+from wagtail_journey.tracking import buffer, ratelimit, visitors
 from wagtail_journey.tracking.stages import stage_for_path
 from wagtail_journey.tracking.useragent import classify
 from wagtail_journey.tracking.utm import clean_text
@@ -189,10 +189,9 @@ def collect(request: HttpRequest) -> HttpResponse:
     else:
         state = visitors.resolve(request, create=False)
     response = HttpResponse(status=204)
-    if events and state.per_visitor:
-        if not ratelimit.allow("collect-visitor", state.visitor.key, *_visitor_limit()):
-            return _error(429, _("Too many requests. Please slow down."))
-        _record_events(request, state, page_id, events, device)
+    # Per-visitor events are recorded (or buffered) within the visitor's limit.
+    if events and state.per_visitor and not _record_events(request, state, page_id, events, device):
+        return _error(429, _("Too many requests. Please slow down."))
     visitors.apply_cookies(state, request, response)
     return response
 
@@ -201,17 +200,38 @@ def _visitor_limit() -> tuple[int, int]:
     return tuple(journey_settings.COLLECT_RATE_LIMIT_VISITOR)
 
 
-def _record_events(request, state, page_id, events, device) -> None:
+def _record_events(request, state, page_id, events, device) -> bool:
+    """Record (or buffer) the events of a per-visitor beacon; False past the visitor's limit."""
     from wagtail.models import Page
 
     from wagtail_journey import record
 
-    page = stage = None
-    if page_id is not None:
-        path = page_path(page_id)
-        if path is not None:
-            page = Page(pk=page_id, path=path)
-            stage = stage_for_path(path)
+    path = page_path(page_id) if page_id is not None else None
+    stage = stage_for_path(path) if path is not None else ""
+    limit = ("collect-visitor", state.visitor.key, *_visitor_limit())
+    if buffer.enabled():
+        # No Page instance here: building one costs more than the whole push.
+        audience_only = state.level != visitors.FULL
+        return buffer.push_limited(
+            [
+                buffer.item(
+                    kind,
+                    visitor=state.visitor,
+                    audience_only=audience_only,
+                    page_id=page_id if path is not None else None,
+                    session=state.session,
+                    device=device,
+                    journey_stage=stage or "",
+                    properties=props,
+                    new_session=state.new_session and n == 0,
+                )
+                for n, (kind, props) in enumerate(events)
+            ],
+            *limit,
+        )
+    if not ratelimit.allow(*limit):
+        return False
+    page = Page(pk=page_id, path=path) if path is not None else None
     for kind, props in events:
         record(
             kind,
@@ -222,3 +242,4 @@ def _record_events(request, state, page_id, events, device) -> None:
             journey_stage=stage or "",
             properties=props,
         )
+    return True

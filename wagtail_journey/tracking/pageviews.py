@@ -7,7 +7,8 @@ and previews (not served through this chain), static and media files, HEAD
 and other methods, non-2xx responses, prefetch/prerender requests and bots.
 
 Cost on the request path: one indexed SELECT for the visitor cookie and one
-INSERT for the touchpoint (``required`` mode before consent: one cache add and
+INSERT for the touchpoint, or, with ``TRACKING_BUFFER``, one Redis RPUSH
+instead of the INSERT (``required`` mode before consent: one cache add and
 one UPSERT into the daily aggregate). A brand-new exempt-mode visitor costs
 one more INSERT (its Visitor row) on its first page only.
 """
@@ -19,7 +20,7 @@ import logging
 from django.http import HttpRequest
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.tracking import aggregates, visitors
+from wagtail_journey.tracking import aggregates, buffer, visitors
 from wagtail_journey.tracking.ratelimit import client_ip
 from wagtail_journey.tracking.stages import stage_for_page
 from wagtail_journey.tracking.useragent import classify
@@ -100,6 +101,22 @@ def record_page_view(
         properties["ref"] = ref
     if sub_route:  # a routable page's sub-path; plain pages are known by their id
         properties["path"] = request.path[:200]
+    if buffer.enabled():
+        buffer.push(
+            buffer.item(
+                "page_view",
+                visitor=state.visitor,
+                audience_only=state.level != visitors.FULL,
+                page_id=page.pk,
+                session=state.session,
+                device=device,
+                journey_stage=stage_for_page(page),
+                utm=utm,
+                properties=properties,
+                new_session=state.new_session,
+            )
+        )
+        return None
     return record(
         "page_view",
         visitor=state.visitor,

@@ -8,6 +8,8 @@ idempotent and safe to run twice.
 - audience-only touchpoints older than AUDIENCE_RETENTION_DAYS (exempt mode: 25 months)
 - visitors never identified and not seen for ANONYMOUS_RETENTION_DAYS, with
   whatever still points at them
+- the ids of tracking batches stored more than a day ago (tracking/buffer.py
+  needs them only while a batch can still be retried)
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.models import Touchpoint, Visitor
+from wagtail_journey.models import Touchpoint, TrackingBatch, Visitor
 
 logger = logging.getLogger(__name__)
 
@@ -57,5 +59,8 @@ def purge_anonymous_data(now=None) -> dict[str, int]:
         counts["visitors"] = _delete(
             Visitor.objects.filter(contact__isnull=True, last_seen_at__lt=anon_cutoff)
         )
+    counts["tracking_batches"] = _delete(
+        TrackingBatch.objects.filter(stored_at__lt=now - timedelta(days=1))
+    )
     logger.info("wagtail_journey retention purge: %s", counts)
     return counts

@@ -174,6 +174,9 @@ ANYMAIL = {}
 
 WAGTAIL_JOURNEY = {
     "TRACKING_CONSENT_MODE": "required",
+    # With Redis, page views and journey.js events leave the request in one
+    # Redis call and the worker stores them in bulk (docs/tracking.md).
+    "TRACKING_BUFFER": "default" if REDIS_URL else None,
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

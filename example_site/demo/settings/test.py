@@ -20,4 +20,10 @@ else:
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
 # Forms in tests are filled instantly; the minimum fill time has its own test.
-WAGTAIL_JOURNEY = {**WAGTAIL_JOURNEY, "FORM_MIN_FILL_SECONDS": 0}  # noqa: F405
+# Tracking is stored on the request path, so tests read touchpoints at once;
+# tests/tracking/test_buffer.py switches the buffer on where it is the point.
+WAGTAIL_JOURNEY = {
+    **WAGTAIL_JOURNEY,  # noqa: F405
+    "FORM_MIN_FILL_SECONDS": 0,
+    "TRACKING_BUFFER": None,
+}
