@@ -108,7 +108,7 @@ def _hit_redis(cache: RedisCache, cache_key: str, timeout: int) -> int:
     integer under the cache's key prefix and version): ``cache.get()`` reads it.
     """
     key = cache.make_and_validate_key(cache_key)
-    return int(redis_client(cache).eval(_REDIS_HIT, 1, key, timeout))
+    return int(redis_script(cache, _REDIS_HIT)(keys=[key], args=[timeout]))
 
 
 # Django's RedisCache builds a new redis.Redis object for every operation
@@ -128,6 +128,19 @@ def redis_client(cache: RedisCache):
     if client is None:
         client = _redis_clients[pool] = backend._client(connection_pool=pool)
     return client
+
+
+_scripts: dict[tuple[int, str], object] = {}
+
+
+def redis_script(cache: RedisCache, source: str):
+    """A Lua script on :func:`redis_client`, run by EVALSHA (its text is sent once)."""
+    client = redis_client(cache)
+    key = (id(client), source)
+    script = _scripts.get(key)
+    if script is None or script.registered_client is not client:
+        script = _scripts[key] = client.register_script(source)
+    return script
 
 
 def _hit_db(key: str, start: int, window: int) -> int:

@@ -77,6 +77,12 @@ def _client():
     return redis_client(caches[journey_settings.TRACKING_BUFFER])
 
 
+def _script(source: str):
+    from wagtail_journey.ratelimit import redis_script
+
+    return redis_script(caches[journey_settings.TRACKING_BUFFER], source)
+
+
 def _key(name: str) -> str:
     # One hash tag: the three keys live on one Redis Cluster slot, as Lua needs.
     cache = caches[journey_settings.TRACKING_BUFFER]
@@ -156,8 +162,9 @@ def push_limited(
     if not items:
         return True
     key, expiry = counter
-    script = _client().register_script(_COUNT_AND_PUSH)
-    length = int(script(keys=[_key("queue"), key], args=[expiry, limit, *_encode(items)]))
+    length = int(
+        _script(_COUNT_AND_PUSH)(keys=[_key("queue"), key], args=[expiry, limit, *_encode(items)])
+    )
     if length < 0:
         return False
     _queued(length, len(items))
@@ -207,8 +214,7 @@ def flush(max_batches: int = 100, *, gather: bool = False) -> int:
     if gather and pending() < size:
         time.sleep(float(journey_settings.TRACKING_BUFFER_GATHER_SECONDS))
     stored = recover()
-    client = _client()
-    claim = client.register_script(_CLAIM)
+    claim = _script(_CLAIM)
     for _ in range(max_batches):
         batch_id = uuid.uuid4().hex
         raw = claim(
@@ -255,7 +261,7 @@ def recover(stale_seconds: float | None = None) -> int:
     client = _client()
     before = time.time() - stale_seconds
     stale = client.zrangebyscore(_key("inflight"), "-inf", before)
-    take_over = client.register_script(_TAKE_OVER)
+    take_over = _script(_TAKE_OVER)
     stored = 0
     for batch_id in stale:
         batch_id = batch_id.decode() if isinstance(batch_id, bytes) else batch_id
