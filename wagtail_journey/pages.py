@@ -21,8 +21,7 @@ from wagtail.models import Page
 from wagtail_journey.blocks import FormBlock, landing_blocks
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.forms import build_form
-from wagtail_journey.privacy.proof import client_ip
-from wagtail_journey.ratelimit import hit
+from wagtail_journey.ratelimit import client_ip, hit
 from wagtail_journey.submissions import process_submission
 
 

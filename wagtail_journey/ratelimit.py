@@ -44,6 +44,20 @@ def _use_cache() -> bool:
     return backend in ATOMIC_CACHE_BACKENDS
 
 
+def client_ip(request) -> str:
+    """The client address: REMOTE_ADDR, or CLIENT_IP_HEADER behind a trusted proxy.
+
+    One definition for every limit and proof of consent: a proxy header that
+    is trusted for one and not the other would let a client dodge the limits.
+    """
+    header = journey_settings.CLIENT_IP_HEADER
+    if header:
+        value = request.META.get(header, "")
+        if value:
+            return value.split(",")[0].strip()[:64]
+    return request.META.get("REMOTE_ADDR", "")[:64]
+
+
 def hit(scope: str, ident: str, limit: int, window: int, *, now: float | None = None) -> bool:
     """Count one hit for ``ident`` in ``scope``; True while within ``limit`` per ``window`` s.
 

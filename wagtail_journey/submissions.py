@@ -17,7 +17,8 @@ from wagtail_journey.identity import get_or_create_contact
 from wagtail_journey.models import ConsentRecord, Contact, FormSubmission
 from wagtail_journey.privacy import double_opt_in
 from wagtail_journey.privacy.consent import answer_proof, record_consent, version_for
-from wagtail_journey.privacy.proof import client_ip, ip_for_proof, user_agent
+from wagtail_journey.privacy.proof import ip_for_proof, user_agent
+from wagtail_journey.ratelimit import client_ip
 from wagtail_journey.tags import add_tags
 from wagtail_journey.tracking.visitors import visitor_from_request
 

@@ -12,13 +12,6 @@ from django.http import HttpRequest
 from wagtail_journey.conf import journey_settings
 
 
-def client_ip(request: HttpRequest) -> str:
-    """The client address: REMOTE_ADDR, or CLIENT_IP_HEADER behind a trusted proxy."""
-    from wagtail_journey.tracking.ratelimit import client_ip as _client_ip
-
-    return _client_ip(request)
-
-
 def ip_for_proof(ip: str, mode: str | None = None) -> str:
     """Reduce an IP per CONSENT_IP_PROOF: truncate (/24, /48), hash (keyed), full or none."""
     mode = mode or journey_settings.CONSENT_IP_PROOF

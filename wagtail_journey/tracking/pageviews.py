@@ -20,8 +20,8 @@ import logging
 from django.http import HttpRequest
 
 from wagtail_journey.conf import journey_settings
+from wagtail_journey.ratelimit import client_ip
 from wagtail_journey.tracking import aggregates, buffer, visitors
-from wagtail_journey.tracking.ratelimit import client_ip
 from wagtail_journey.tracking.stages import stage_for_page
 from wagtail_journey.tracking.useragent import classify
 from wagtail_journey.tracking.utm import referrer_domain, source_label, utm_from_query
