@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
 from wagtail.rich_text import expand_db_html
 
 from wagtail_journey.models import (
@@ -76,14 +76,17 @@ def contacts_with_consent(purpose_key: str) -> QuerySet[Contact]:
 
     Used by segments and email sending; no Python loop over contacts.
     """
-    latest = ConsentRecord.objects.filter(
-        contact=OuterRef("pk"), purpose__key=purpose_key
-    ).order_by("-created_at", "-id")
-    return Contact.objects.annotate(
-        _consent_action=Subquery(latest.values("action")[:1]),
-        _consent_doi=Subquery(latest.values("double_opt_in")[:1]),
-        _consent_confirmed=Subquery(latest.values("confirmed_at")[:1]),
-    ).filter(
-        Q(_consent_action=ConsentRecord.Action.GRANTED)
-        & (Q(_consent_doi=False) | Q(_consent_confirmed__isnull=False))
+    # One correlated subquery: the latest answer, judged where it is found
+    # (three subqueries, one per column, made the database find it three times).
+    counts = Q(action=ConsentRecord.Action.GRANTED) & (
+        Q(double_opt_in=False) | Q(confirmed_at__isnull=False)
+    )
+    latest = (
+        ConsentRecord.objects.filter(contact=OuterRef("pk"), purpose__key=purpose_key)
+        .order_by("-created_at", "-id")
+        .annotate(_counts=Case(When(counts, then=Value(True)), default=Value(False)))
+        .values("_counts")[:1]
+    )
+    return Contact.objects.annotate(_consent=Subquery(latest, output_field=BooleanField())).filter(
+        _consent=True
     )
