@@ -67,7 +67,7 @@ class AudienceReportView(ReportView):
     index_url_name = "wagtail_journey_audience"
     index_results_url_name = "wagtail_journey_audience_results"
     model = DailyPageStat
-    permission_required = "view"  # PermissionDenied (403) without it
+    permission_required = "view"  # without it: PermissionDenied, which Wagtail redirects
     paginate_by = 50
     columns = [
         Column("day", label=_("Day")),
