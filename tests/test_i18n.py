@@ -6,6 +6,7 @@ This module is also a URLconf: a site that installs wagtail_journey without
 
 import ast
 import gettext
+import json
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,9 @@ HEALTH = {
 }
 # The Journey menu group and its items, as the admin sidebar lists them.
 MENU = {
-    "en": ("Journey", "Contacts", "Touchpoints"),
-    "fr": ("Parcours", "Contacts", "Points de contact"),
-    "pt": ("Percurso", "Contactos", "Pontos de contacto"),
+    "en": ("Journey", "Contacts", "Touchpoints", "Audience"),
+    "fr": ("Parcours", "Contacts", "Points de contact", "Audience"),
+    "pt": ("Percurso", "Contactos", "Pontos de contacto", "Audiência"),
 }
 
 
@@ -110,7 +111,10 @@ def test_the_example_site_serves_the_health_message_in_the_visitors_language(cli
 def menu_labels(response) -> list[str]:
     content = response.content.decode()
     return [
-        label for labels in MENU.values() for label in labels if f'"label": "{label}"' in content
+        label
+        for labels in MENU.values()
+        for label in labels
+        if f'"label": {json.dumps(label)}' in content  # non-ASCII is escaped in the menu's JSON
     ]
 
 

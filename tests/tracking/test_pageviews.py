@@ -292,3 +292,38 @@ def test_user_agent_header_of_bots_list_is_not_hand_written():
 
     assert is_bot("Mozilla/5.0 (compatible; YandexBot/3.0; +http://yandex.com/bots)")
     assert not is_bot(BROWSER_UA)
+
+
+def test_a_visitor_from_two_sources_is_one_unique_visitor_of_the_page(web, article):
+    web.get("/article/?utm_source=newsletter")
+    web.get("/article/", HTTP_REFERER="https://www.google.com/")
+    stats = {s.source: (s.views, s.visitors) for s in DailyPageStat.objects.all()}
+    # The visitor counts on the source of their first view; the page has one visitor.
+    assert stats == {"newsletter": (1, 1), "google.com": (1, 0)}
+
+
+def test_anonymous_views_count_on_the_sites_local_day(web, article, settings, monkeypatch):
+    from datetime import UTC, date, datetime
+
+    from wagtail_journey.tracking import aggregates
+
+    settings.TIME_ZONE = "Asia/Tokyo"  # 23:30 UTC is 08:30 the next morning in Tokyo
+    late_evening_utc = datetime(2026, 3, 9, 23, 30, tzinfo=UTC)
+    monkeypatch.setattr(aggregates.timezone, "now", lambda: late_evening_utc)
+    web.get("/article/")
+    assert DailyPageStat.objects.get().day == date(2026, 3, 10)
+
+
+def test_unique_visitor_memory_ends_at_local_midnight_on_a_dst_day(settings):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    from wagtail_journey.tracking.aggregates import _seconds_left
+
+    settings.TIME_ZONE = "Europe/Lisbon"
+    timezone.deactivate()
+    # 29 March 2026: at 01:00 UTC Lisbon's clocks jump from 01:00 to 02:00. From 00:30
+    # (UTC and local) to local midnight (23:00 UTC) is 22.5 hours, not 23.5 of wall clock.
+    just_after_midnight = datetime(2026, 3, 29, 0, 30, tzinfo=UTC)
+    assert _seconds_left(just_after_midnight) == 22 * 3600 + 1800 + 60

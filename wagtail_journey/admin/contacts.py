@@ -4,6 +4,7 @@ from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
 
+from wagtail_journey.admin import audience
 from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.admin.scoring import LifecycleTransitionAdmin, ScoringRuleAdmin
@@ -68,3 +69,15 @@ class JourneyAdminGroup(ModelAdminGroup):
         ScoringRuleAdmin,
         LifecycleTransitionAdmin,
     )
+
+    # The Audience report is a Wagtail report view, not a model listing: added here so it
+    # sits in the Journey menu, with its URLs and its permission in Settings → Groups.
+    def get_submenu_items(self):
+        items = super().get_submenu_items()
+        return [*items, audience.menu_item(order=len(items) + 1)]
+
+    def get_admin_urls_for_registration(self):
+        return (*super().get_admin_urls_for_registration(), *audience.urls())
+
+    def get_permissions_for_registration(self):
+        return super().get_permissions_for_registration() | audience.permissions()

@@ -6,13 +6,18 @@ are counted as Plausible does: a hash of a random salt, the IP address, the
 user agent, the host and the page is remembered in the cache until the end of
 the day; the salt is random, lives only in the cache and rotates daily, so the
 hash cannot be recomputed or linked across days once the day is over.
+
+The source is not part of the hash: a visitor who reaches the same page twice
+in a day from two sources is one unique visitor of that page, counted on the
+source of their first view, so the Audience report can add sources up.
+Days are the site's local days (``TIME_ZONE``), as everywhere in the admin.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import caches
 from django.db import connection
@@ -29,8 +34,12 @@ def _cache():
 
 
 def _seconds_left(now: datetime) -> int:
-    tomorrow = datetime.combine(now.date() + timedelta(days=1), datetime.min.time(), now.tzinfo)
-    return max(60, int((tomorrow - now).total_seconds()) + 60)
+    """Seconds until the next local midnight (plus a minute), right on DST days too."""
+    local = timezone.localtime(now)
+    tomorrow = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), local.tzinfo)
+    # Aware datetimes sharing a tzinfo subtract as wall clocks; in UTC they subtract as time.
+    left = tomorrow.astimezone(UTC) - local.astimezone(UTC)
+    return max(60, int(left.total_seconds()) + 60)
 
 
 def daily_salt(day: date, now: datetime) -> bytes:
@@ -58,10 +67,10 @@ def count_view(
 ) -> None:
     """Add one anonymous page view (and a unique visitor the first time today)."""
     now = timezone.now()
-    day = now.date()
+    day = timezone.localdate(now)
     new_visitor = 0
     if unique:
-        h = visitor_hash(day, now, ip, user_agent, host, str(page_id), source)
+        h = visitor_hash(day, now, ip, user_agent, host, str(page_id))
         if _cache().add(f"wj:uv:{day.isoformat()}:{h}", 1, timeout=_seconds_left(now)):
             new_visitor = 1
     table = connection.ops.quote_name(DailyPageStat._meta.db_table)

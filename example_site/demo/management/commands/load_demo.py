@@ -19,6 +19,7 @@ from wagtail_journey import record
 from wagtail_journey.models import (
     ConsentPurpose,
     Contact,
+    DailyPageStat,
     LandingPage,
     LifecycleTransition,
     ScoringRule,
@@ -36,6 +37,10 @@ ARTICLES = [
     ("pricing", "Pricing", "Plans for every team size."),
     ("customer-stories", "Customer stories", "What our customers say."),
 ]
+
+#: Days and traffic sources of the demo's anonymous audience counts.
+DEMO_AUDIENCE_DAYS = 30
+DEMO_AUDIENCE_SOURCES = ["", "newsletter", "google.com"]
 
 CONTACTS = [
     ("ana.silva@example.com", "Ana", "Silva", ["why-consent-matters", "pricing"]),
@@ -62,8 +67,9 @@ class Command(BaseCommand):
         }
         self._scoring(home, pages)
         self._contacts(pages)
-        self._landing_page(home)
+        landing = self._landing_page(home)
         self._segments(pages)
+        self._audience([home, *pages.values(), landing])
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -128,6 +134,29 @@ class Command(BaseCommand):
             contact.refresh_from_db()
             for transition in LifecycleTransition.objects.filter(min_score__lte=contact.score):
                 set_lifecycle_stage(contact, transition.stage, reason="score", forward_only=True)
+
+    def _audience(self, pages: list[Page]) -> None:
+        """Anonymous daily counts for the last 30 days before today, so the Audience
+        report has something to show. Rows already there (real visits included) are
+        left alone, and today is left to real visits."""
+        today = timezone.localdate()
+        rows = []
+        for p, page in enumerate(pages):
+            for days_ago in range(1, DEMO_AUDIENCE_DAYS + 1):
+                for s, source in enumerate(DEMO_AUDIENCE_SOURCES):
+                    # A weekly rhythm, busier pages first, fewer visits from each later source.
+                    views = (40 + 7 * (days_ago % 7)) // (p + 1) // (s + 1)
+                    if views:
+                        rows.append(
+                            DailyPageStat(
+                                day=today - timedelta(days=days_ago),
+                                page=page,
+                                source=source,
+                                views=views,
+                                visitors=max(1, views * 2 // 3),
+                            )
+                        )
+        DailyPageStat.objects.bulk_create(rows, ignore_conflicts=True)
 
     def _scoring(self, home: HomePage, pages: dict[str, ArticlePage]) -> None:
         rules = [
