@@ -237,7 +237,7 @@ def _current_contact(visitor: Visitor) -> Contact | None:
 
     A request holds the Visitor it read from the cookie when it started; the
     visitor may have been identified since. The link is read under a row lock:
-    identify_visitor() updates that row before it moves the anonymous history,
+    identify_visitor() locks that row before it moves the anonymous history,
     so an identification either commits before this read (and is seen here) or
     waits for this transaction and then moves this touchpoint with the rest.
     """

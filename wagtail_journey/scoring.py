@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail.models import Page
@@ -84,11 +84,6 @@ def cap_allows(rule: ScoringRule, prior: int) -> bool:
     return rule.cap_count is None or prior < rule.cap_count
 
 
-def _window_start(rule: ScoringRule, when: datetime) -> datetime | None:
-    window = rule.cap_window
-    return when - window if window else None
-
-
 def matching_rules(touchpoint: Touchpoint) -> list[ScoringRule]:
     """The active rules matching ``touchpoint`` (one query, two with subtree filters)."""
     rules = active_rules([touchpoint.kind])
@@ -117,10 +112,12 @@ class CapCounter:
     time order are capped without a query each (replay, identified history).
 
     A per-period cap means: no window of that length holds more rows than the
-    cap. Touchpoints that arrive late (an identified visitor's history is older
-    than the contact's ledger) are checked against every window that contains
-    them, later rows included; in-order touchpoints only see the window ending
-    at them, as in the ``scoring`` reaction.
+    cap. A touchpoint is checked against every window that contains it, so one
+    that arrives late (an identified visitor's history, a back-dated event)
+    neither overfills a window with the contact's later rows nor is blocked by
+    rows more than a window away. The ``scoring`` reaction uses it too (with
+    the few rows near the touchpoint), so incremental scoring, replay and
+    history agree.
     """
 
     def __init__(self, scored: Iterable[tuple[int, datetime]] = ()) -> None:
@@ -270,25 +267,25 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
             .get(pk=touchpoint.contact_id)
         )
         capped = [r for r in rules if r.cap_count is not None]
-        prior: dict[int, int] = {}
+        caps = CapCounter()
         if capped:
-            aggregates = {
-                f"r{r.pk}": Count(
-                    "pk",
-                    filter=Q(rule=r.pk)
-                    & (
-                        Q(occurred_at__gt=_window_start(r, touchpoint.occurred_at))
-                        if r.cap_window
-                        else Q()
-                    ),
+            # The rows of each capped rule that a window containing this
+            # touchpoint can hold (all of them for "in total" caps): a few.
+            when = touchpoint.occurred_at
+            near = Q()
+            for r in capped:
+                window = r.cap_window
+                near |= Q(rule=r.pk) & (
+                    Q(occurred_at__gt=when - window, occurred_at__lt=when + window)
+                    if window
+                    else Q()
                 )
-                for r in capped
-            }
-            counts = ScoreChange.objects.filter(
-                contact_id=touchpoint.contact_id, rule__in=[r.pk for r in capped]
-            ).aggregate(**aggregates)
-            prior = {r.pk: counts[f"r{r.pk}"] for r in capped}
-        fired = [r for r in rules if cap_allows(r, prior.get(r.pk, 0))]
+            caps = CapCounter(
+                ScoreChange.objects.filter(near, contact_id=touchpoint.contact_id).values_list(
+                    "rule_id", "occurred_at"
+                )
+            )
+        fired = [r for r in rules if caps.take(r, touchpoint.occurred_at)]
         if not fired:
             return
         ScoreChange.objects.bulk_create([_change(r, touchpoint) for r in fired])
