@@ -67,3 +67,55 @@ def test_caps_hold_under_concurrency():
     assert ScoreChange.objects.filter(rule=capped).count() == 4
     assert ScoreChange.objects.filter(rule=daily).count() == 7
     assert contact.score == 4 * 5 + 7
+
+
+@pytest.mark.parametrize("case", ["same-email", "shared-browser", "already-linked"])
+def test_concurrent_identifications_of_one_visitor_score_its_history_once(case):
+    """A double-clicked form (or two people on one browser at once): the
+    visitor's anonymous page views are moved and scored exactly once.
+    ("already-linked": the visitor row already names the contact, so no
+    UPDATE of it would serialise the two; the lock in identify_visitor does.)"""
+    from wagtail_journey.models import Touchpoint, Visitor
+
+    same_person = case != "shared-browser"
+    ScoringRule.objects.create(name="view", kind="page_view", points=5)
+    ScoringRule.objects.create(name="form", kind="form_submitted", points=20)
+    visitor = Visitor.objects.create(consented_at=timezone.now())
+    if case == "already-linked":
+        contact = Contact.objects.create(email="same@example.com")
+        Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
+        Touchpoint.objects.bulk_create(Touchpoint(kind="page_view", visitor=visitor) for _ in "abc")
+    else:
+        for _ in range(3):
+            record("page_view", visitor=visitor)
+    barrier = threading.Barrier(THREADS)
+    errors = []
+
+    def work(i):
+        try:
+            mine = Visitor.objects.get(pk=visitor.pk)  # each request read the cookie itself
+            barrier.wait()
+            email = "same@example.com" if same_person else f"p{i}@example.com"
+            record("form_submitted", visitor=mine, email=email)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(THREADS)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    views = ScoreChange.objects.filter(rule__name="view")
+    assert views.count() == 3
+    assert views.values("touchpoint").distinct().count() == 3
+    assert views.values("contact").distinct().count() == 1
+    owner = views.first().contact
+    assert Touchpoint.objects.filter(kind="page_view", contact=owner).count() == 3
+    assert ScoreChange.objects.filter(rule__name="form").count() == THREADS
+    for contact in Contact.objects.all():
+        ledger = sum(ScoreChange.objects.filter(contact=contact).values_list("delta", flat=True))
+        assert contact.score == ledger
+    assert sum(Contact.objects.values_list("score", flat=True)) == 3 * 5 + THREADS * 20

@@ -6,6 +6,13 @@ transaction, deferred ones in a django-q2 worker after commit. A reaction may
 call record() itself (``score_changed``, ``stage_changed`` ...); the derived
 touchpoint runs every reaction except those already on the causal chain, so
 data flows one way and nothing loops.
+
+A reaction may also name a ``history`` function ``h(contact, touchpoints)``:
+the batch form of the reaction for touchpoints that join a contact's timeline
+all at once, when an anonymous visitor is identified (:func:`run_history`).
+Its earlier page views are then scored, staged and segmented as if they had
+been the contact's, in a bounded number of queries instead of one reaction
+run per touchpoint.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ logger = logging.getLogger(__name__)
 KIND_RE = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 
 ReactionFunc = Callable[[Touchpoint], None]
+HistoryFunc = Callable[[Contact, list[Touchpoint]], None]
 
 #: Touchpoints the system records about a contact (not something the contact
 #: did): they do not count as activity and are never scored.
@@ -53,6 +61,7 @@ class Reaction:
     deferred: bool
     kinds: frozenset[str] | None
     needs_contact: bool = False
+    history: HistoryFunc | None = None
 
     def applies_to(self, kind: str, has_contact: bool = True) -> bool:
         if self.needs_contact and not has_contact:
@@ -72,6 +81,7 @@ def reaction(
     deferred: bool = False,
     kinds: Iterable[str] | None = None,
     needs_contact: bool = False,
+    history: HistoryFunc | None = None,
 ) -> Callable[[ReactionFunc], ReactionFunc]:
     """Register ``func`` as a reaction to touchpoints (of ``kinds``, or all).
 
@@ -80,6 +90,8 @@ def reaction(
     ``needs_contact=True`` skips anonymous touchpoints; for a deferred
     reaction that also means no task is queued for them, which keeps an
     anonymous page view at its one INSERT.
+    ``history``: the batch form, run once for an identified visitor's history
+    (see :func:`run_history`); without it the reaction ignores that history.
     Registering the same name again replaces the earlier reaction.
     """
 
@@ -92,6 +104,7 @@ def reaction(
             deferred,
             frozenset(kinds) if kinds is not None else None,
             needs_contact,
+            history,
         )
         return func
 
@@ -171,7 +184,9 @@ def record(
                 visitor = None
         elif visitor is not None:
             if contact is not None and identify:
-                identify_visitor(visitor, contact)
+                # The touchpoint recorded below re-runs these deferred
+                # reactions for the contact: the history need not queue them.
+                identify_visitor(visitor, contact, followed_by=_deferred_names(kind))
             elif contact is None:
                 contact = _current_contact(visitor)
         fields = _fields(
@@ -223,7 +238,7 @@ def _current_contact(visitor: Visitor) -> Contact | None:
 
     A request holds the Visitor it read from the cookie when it started; the
     visitor may have been identified since. The link is read under a row lock:
-    identify_visitor() updates that row before it moves the anonymous history,
+    identify_visitor() locks that row before it moves the anonymous history,
     so an identification either commits before this read (and is seen here) or
     waits for this transaction and then moves this touchpoint with the rest.
     """
@@ -257,17 +272,21 @@ def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> N
             _chain.reset(token)
 
 
+def _deferred_names(kind: str, has_contact: bool = True) -> frozenset[str]:
+    """The deferred reactions a touchpoint of ``kind`` recorded now would queue."""
+    chain = _chain.get()
+    return frozenset(
+        r.name
+        for r in reactions()
+        if r.deferred and r.name not in chain and r.applies_to(kind, has_contact)
+    )
+
+
 def _schedule_deferred(touchpoint: Touchpoint) -> None:
     if touchpoint.audience_only:
         return
     chain = _chain.get()
-    pending = [
-        r.name
-        for r in reactions()
-        if r.deferred
-        and r.name not in chain
-        and r.applies_to(touchpoint.kind, touchpoint.contact_id is not None)
-    ]
+    pending = _deferred_names(touchpoint.kind, touchpoint.contact_id is not None)
     if not pending:
         return
 
@@ -373,3 +392,86 @@ def run_deferred(touchpoint_id: int, chain: Iterable[str] = ()) -> None:
         return
     with transaction.atomic():
         _run(touchpoint, deferred=True, chain=tuple(chain))
+
+
+# --- history: touchpoints that join a contact's timeline at once ---------------------
+
+
+def run_history(
+    contact: Contact, touchpoints: list[Touchpoint], *, followed_by: Iterable[str] = ()
+) -> None:
+    """Run the reactions' ``history`` forms for ``touchpoints`` just attached to
+    ``contact`` (an identified visitor's anonymous history, oldest first).
+
+    Inline ones run now, in the caller's transaction and in reaction order,
+    each on the touchpoints of the kinds it reacts to; deferred ones are queued
+    as one worker task after commit, except those named in ``followed_by``:
+    record() passes the deferred reactions that the touchpoint it is recording
+    will run for the same contact anyway, so a contact-wide re-test (segments)
+    happens once per identification, not twice. Derived touchpoints recorded
+    here follow the causal chain as in record(). Audience-only touchpoints are
+    never passed on (the exemption forbids combining them with a person).
+    """
+    touchpoints = [tp for tp in touchpoints if not tp.audience_only]
+    if not touchpoints:
+        return
+    chain = _chain.get()
+    skip = set(followed_by)
+    pending = []
+    for r in reactions():
+        if r.history is None or r.name in chain:
+            continue
+        if r.deferred:
+            if r.name not in skip and any(r.applies_to(tp.kind) for tp in touchpoints):
+                pending.append(r.name)
+            continue
+        _run_history(r, contact, touchpoints, chain)
+    if pending:
+        ids = [tp.pk for tp in touchpoints]
+
+        def enqueue() -> None:
+            from django_q.tasks import async_task
+
+            async_task(
+                "wagtail_journey.events.run_deferred_history",
+                contact.pk,
+                ids,
+                chain,
+                pending,
+                group="wagtail_journey.reactions",
+                save=False,
+            )
+
+        transaction.on_commit(enqueue)
+
+
+def run_deferred_history(
+    contact_id: int, touchpoint_ids: list[int], chain: Iterable[str], names: Iterable[str]
+) -> None:
+    """Worker entry point: the deferred ``history`` forms named in ``names``."""
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:  # erased meanwhile
+        return
+    touchpoints = list(
+        Touchpoint.objects.filter(pk__in=touchpoint_ids, contact_id=contact_id).order_by(
+            "occurred_at", "id"
+        )
+    )
+    wanted = set(names)
+    with transaction.atomic():
+        for r in reactions():
+            if r.name in wanted and r.history is not None:
+                _run_history(r, contact, touchpoints, tuple(chain))
+
+
+def _run_history(
+    r: Reaction, contact: Contact, touchpoints: list[Touchpoint], chain: tuple[str, ...]
+) -> None:
+    mine = [tp for tp in touchpoints if r.applies_to(tp.kind)]
+    if not mine:
+        return
+    token = _chain.set((*chain, r.name))
+    try:
+        r.history(contact, mine)
+    finally:
+        _chain.reset(token)

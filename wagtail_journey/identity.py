@@ -6,10 +6,11 @@ Kept apart from record() so forms, imports and the admin use the same rules.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from wagtail_journey.models import Contact, Touchpoint, Visitor
@@ -56,26 +57,52 @@ def get_or_create_contact(email: str, **defaults: str) -> tuple[Contact, bool]:
         return Contact.objects.get(email=email), False
 
 
-def identify_visitor(visitor: Visitor, contact: Contact) -> int:
+def identify_visitor(visitor: Visitor, contact: Contact, *, followed_by: Iterable[str] = ()) -> int:
     """Link ``visitor`` to ``contact`` and hand it the visitor's anonymous history.
 
-    One set-based UPDATE; returns how many earlier touchpoints moved to the
-    contact's timeline. A visitor already linked to another contact (a shared
-    browser) is re-linked; touchpoints already attributed stay where they are.
-    Audience-only visitors and touchpoints (exempt mode without consent) are
-    never stitched. First/last-touch attribution of the contact is refreshed
-    from the history that moved (see tracking.attribution).
-    """
-    if visitor.audience_only:
-        return 0
-    if visitor.contact_id != contact.pk:
-        Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
-        visitor.contact = contact
-    moved = Touchpoint.objects.filter(
-        visitor=visitor, contact__isnull=True, audience_only=False
-    ).update(contact=contact)
-    if moved:
-        from wagtail_journey.tracking.attribution import refresh_touches
+    Returns how many earlier touchpoints moved to the contact's timeline. A
+    visitor already linked to another contact (a shared browser) is re-linked;
+    touchpoints already attributed stay where they are. Audience-only visitors
+    and touchpoints (exempt mode without consent) are never stitched.
 
-        refresh_touches(contact, visitor=visitor)
-    return moved
+    The moved touchpoints then go through the reactions' history forms
+    (events.run_history): scored with the same rules and caps in time order,
+    journey and lifecycle stages, first/last touch, last activity, and one
+    segment re-test (``followed_by``: see run_history). That is a bounded
+    number of queries however long the history.
+
+    The visitor row is locked first: two identifications of one visitor at
+    once (a double-clicked form) serialise there, and the second finds no
+    anonymous touchpoint left, so nothing is moved or scored twice.
+    """
+    from wagtail_journey.events import run_history
+
+    no_key = connection.features.has_select_for_no_key_update
+    with transaction.atomic():
+        row = next(
+            iter(
+                Visitor.objects.select_for_update(no_key=no_key)
+                .filter(pk=visitor.pk)
+                .values_list("contact_id", "audience_only")[:1]
+            ),
+            None,
+        )
+        if row is None or row[1] or visitor.audience_only:
+            return 0
+        if row[0] != contact.pk:
+            Visitor.objects.filter(pk=visitor.pk).update(contact=contact)
+        visitor.contact = contact
+        anonymous = Touchpoint.objects.filter(
+            visitor=visitor, contact__isnull=True, audience_only=False
+        )
+        history = list(anonymous.order_by("occurred_at", "id"))
+        if not history:
+            return 0
+        # Under the visitor lock no anonymous touchpoint of this visitor can
+        # be added (record() reads the link under the same lock), so the
+        # UPDATE moves exactly the rows read above.
+        anonymous.update(contact=contact)
+        for tp in history:
+            tp.contact = contact
+        run_history(contact, history, followed_by=followed_by)
+    return len(history)

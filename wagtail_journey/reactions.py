@@ -9,14 +9,25 @@ from wagtail_journey.events import SYSTEM_KINDS, reaction
 from wagtail_journey.models import Contact, Touchpoint
 
 
-@reaction("activity", order=10)
+def _touch_activity(contact_id: int, when) -> None:
+    Contact.objects.filter(pk=contact_id).filter(
+        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=when)
+    ).update(last_activity_at=when)
+
+
+def activity_of_history(contact: Contact, touchpoints: list[Touchpoint]) -> None:
+    """An identified visitor's history counts as the contact's activity (one UPDATE)."""
+    times = [tp.occurred_at for tp in touchpoints if tp.kind not in SYSTEM_KINDS]
+    if times:
+        _touch_activity(contact.pk, max(times))
+
+
+@reaction("activity", order=10, history=activity_of_history)
 def update_last_activity(touchpoint: Touchpoint) -> None:
     """Keep Contact.last_activity_at (re-activation segments read it) in one UPDATE."""
     if touchpoint.contact_id is None or touchpoint.kind in SYSTEM_KINDS:
         return
-    Contact.objects.filter(pk=touchpoint.contact_id).filter(
-        Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=touchpoint.occurred_at)
-    ).update(last_activity_at=touchpoint.occurred_at)
+    _touch_activity(touchpoint.contact_id, touchpoint.occurred_at)
 
 
 # Feature reactions register themselves on import (scoring 20, stages 30-31,

@@ -9,12 +9,13 @@ replay in :func:`rebuild_scores` share :func:`rule_matches` and
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from wagtail.models import Page
@@ -83,11 +84,6 @@ def cap_allows(rule: ScoringRule, prior: int) -> bool:
     return rule.cap_count is None or prior < rule.cap_count
 
 
-def _window_start(rule: ScoringRule, when: datetime) -> datetime | None:
-    window = rule.cap_window
-    return when - window if window else None
-
-
 def matching_rules(touchpoint: Touchpoint) -> list[ScoringRule]:
     """The active rules matching ``touchpoint`` (one query, two with subtree filters)."""
     rules = active_rules([touchpoint.kind])
@@ -99,7 +95,158 @@ def matching_rules(touchpoint: Touchpoint) -> list[ScoringRule]:
     return [r for r in rules if rule_matches(r, touchpoint, paths)]
 
 
-@reaction("scoring", order=20)
+def _change(rule: ScoringRule, touchpoint: Touchpoint) -> ScoreChange:
+    return ScoreChange(
+        contact_id=touchpoint.contact_id,
+        rule=rule,
+        touchpoint_id=touchpoint.pk,
+        reason=ScoreChange.Reason.RULE,
+        label=rule.name[:200],
+        delta=rule.points,
+        occurred_at=touchpoint.occurred_at,
+    )
+
+
+class CapCounter:
+    """When each capped rule scored for one contact, so touchpoints taken in
+    time order are capped without a query each (replay, identified history).
+
+    A per-period cap means: no window of that length holds more rows than the
+    cap. A touchpoint is checked against every window that contains it, so one
+    that arrives late (an identified visitor's history, a back-dated event)
+    neither overfills a window with the contact's later rows nor is blocked by
+    rows more than a window away. The ``scoring`` reaction uses it too (with
+    the few rows near the touchpoint), so incremental scoring, replay and
+    history agree.
+    """
+
+    def __init__(self, scored: Iterable[tuple[int, datetime]] = ()) -> None:
+        self._times: dict[int, list[datetime]] = defaultdict(list)
+        for rule_id, when in scored:
+            self._times[rule_id].append(when)
+        for times in self._times.values():
+            times.sort()
+
+    def take(self, rule: ScoringRule, when: datetime) -> bool:
+        """Whether the cap lets ``rule`` score at ``when``; if so, count it."""
+        if rule.cap_count is None:
+            return True
+        times = self._times[rule.pk]
+        window = rule.cap_window
+        if window is None:
+            prior = len(times)
+        else:
+            # The fullest window (end - window, end] containing ``when`` ends at
+            # ``when`` or at one of the rows less than a window after it.
+            later = times[bisect_right(times, when) : bisect_left(times, when + window)]
+            prior = max(
+                bisect_right(times, end) - bisect_right(times, end - window)
+                for end in (when, *later)
+            )
+        if not cap_allows(rule, prior):
+            return False
+        insort(times, when)
+        return True
+
+
+def plan_changes(
+    touchpoint: Touchpoint,
+    rules: Iterable[ScoringRule],
+    paths: dict[int, str],
+    caps: CapCounter,
+) -> list[ScoreChange]:
+    """The (unsaved) ledger rows ``touchpoint`` earns from ``rules`` within caps."""
+    return [
+        _change(r, touchpoint)
+        for r in rules
+        if rule_matches(r, touchpoint, paths) and caps.take(r, touchpoint.occurred_at)
+    ]
+
+
+def score_history(contact: Contact, touchpoints: list[Touchpoint]) -> int:
+    """Score an identified visitor's earlier touchpoints as if they had been the
+    contact's; returns the ledger rows made.
+
+    The same rules, filters and caps as the ``scoring`` reaction, taken in time
+    order (so "3 times per day" holds across the history and the contact's
+    ledger). A bounded number of queries however long the history: rules, page
+    paths, the contact lock, the ledger rows the caps and the duplicate check
+    need, batched INSERTs, one score UPDATE and one ``score_changed``
+    touchpoint for the whole history (not one per page view: a visitor may
+    bring thousands). A (rule, touchpoint) pair already in the ledger is
+    skipped, and a unique constraint guarantees it is never there twice.
+    """
+    touchpoints = sorted(
+        (tp for tp in touchpoints if tp.kind not in DERIVED_KINDS),
+        key=lambda tp: (tp.occurred_at, tp.pk),
+    )
+    rules = active_rules({tp.kind for tp in touchpoints})
+    if not rules:
+        return 0
+    by_kind: dict[str, list[ScoringRule]] = defaultdict(list)
+    for r in rules:
+        by_kind[r.kind].append(r)
+    paths = {}
+    if any(r.include_subpages and r.page_id for r in rules):
+        paths = page_paths([*(tp.page_id for tp in touchpoints), *(r.page_id for r in rules)])
+    candidates = [
+        (tp, matched)
+        for tp in touchpoints
+        if (matched := [r for r in by_kind[tp.kind] if rule_matches(r, tp, paths)])
+    ]
+    if not candidates:
+        return 0
+    from wagtail_journey.events import record
+    from wagtail_journey.tags import add_tags
+
+    with transaction.atomic():
+        score = (
+            Contact.objects.select_for_update().values_list("score", flat=True).get(pk=contact.pk)
+        )
+        ledger = ScoreChange.objects.filter(contact=contact, rule__isnull=False)
+        scored = set(
+            ledger.filter(
+                occurred_at__gte=candidates[0][0].occurred_at,
+                occurred_at__lte=candidates[-1][0].occurred_at,
+            ).values_list("rule_id", "touchpoint_id")
+        )
+        capped = {r.pk for _tp, matched in candidates for r in matched if r.cap_count is not None}
+        caps = CapCounter(
+            ledger.filter(rule__in=capped).values_list("rule_id", "occurred_at") if capped else ()
+        )
+        changes = [
+            change
+            for tp, matched in candidates
+            for change in plan_changes(
+                tp, [r for r in matched if (r.pk, tp.pk) not in scored], paths, caps
+            )
+        ]
+        if not changes:
+            return 0
+        ScoreChange.objects.bulk_create(changes, batch_size=1000)
+        delta = sum(c.delta for c in changes)
+        fired = {c.rule.pk: c.rule for c in changes}
+        if delta:
+            Contact.objects.filter(pk=contact.pk).update(score=F("score") + delta)
+            contact.score = score + delta
+            record(
+                "score_changed",
+                contact=contact,
+                occurred_at=changes[-1].occurred_at,
+                properties={
+                    "delta": delta,
+                    "score": score + delta,
+                    "rules": sorted(fired),
+                    "history": len({c.touchpoint_id for c in changes}),
+                },
+            )
+        tags = sorted({r.add_tag for r in fired.values() if r.add_tag})
+        if tags:
+            add_tags(contact, *tags, source="scoring")
+    return len(changes)
+
+
+@reaction("scoring", order=20, history=score_history)
 def score_touchpoint(touchpoint: Touchpoint) -> None:
     """Score one touchpoint: ledger rows, one atomic score UPDATE, one
     ``score_changed`` touchpoint. The contact row is locked first, so
@@ -120,40 +267,28 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
             .get(pk=touchpoint.contact_id)
         )
         capped = [r for r in rules if r.cap_count is not None]
-        prior: dict[int, int] = {}
+        caps = CapCounter()
         if capped:
-            aggregates = {
-                f"r{r.pk}": Count(
-                    "pk",
-                    filter=Q(rule=r.pk)
-                    & (
-                        Q(occurred_at__gt=_window_start(r, touchpoint.occurred_at))
-                        if r.cap_window
-                        else Q()
-                    ),
+            # The rows of each capped rule that a window containing this
+            # touchpoint can hold (all of them for "in total" caps): a few.
+            when = touchpoint.occurred_at
+            near = Q()
+            for r in capped:
+                window = r.cap_window
+                near |= Q(rule=r.pk) & (
+                    Q(occurred_at__gt=when - window, occurred_at__lt=when + window)
+                    if window
+                    else Q()
                 )
-                for r in capped
-            }
-            counts = ScoreChange.objects.filter(
-                contact_id=touchpoint.contact_id, rule__in=[r.pk for r in capped]
-            ).aggregate(**aggregates)
-            prior = {r.pk: counts[f"r{r.pk}"] for r in capped}
-        fired = [r for r in rules if cap_allows(r, prior.get(r.pk, 0))]
+            caps = CapCounter(
+                ScoreChange.objects.filter(near, contact_id=touchpoint.contact_id).values_list(
+                    "rule_id", "occurred_at"
+                )
+            )
+        fired = [r for r in rules if caps.take(r, touchpoint.occurred_at)]
         if not fired:
             return
-        changes = [
-            ScoreChange(
-                contact_id=touchpoint.contact_id,
-                rule=r,
-                touchpoint=touchpoint,
-                reason=ScoreChange.Reason.RULE,
-                label=r.name[:200],
-                delta=r.points,
-                occurred_at=touchpoint.occurred_at,
-            )
-            for r in fired
-        ]
-        ScoreChange.objects.bulk_create(changes)
+        ScoreChange.objects.bulk_create([_change(r, touchpoint) for r in fired])
         delta = sum(r.points for r in fired)
         if delta:
             Contact.objects.filter(pk=touchpoint.contact_id).update(score=F("score") + delta)
@@ -242,35 +377,16 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
             ledger = ledger.filter(contact_id__in=ids)
             tps = tps.filter(contact_id__in=ids)
         ledger.delete()
-        history: dict[tuple[int, int], list[datetime]] = defaultdict(list)
+        caps = CapCounter()
         pending: list[ScoreChange] = []
         current = None
         for tp in tps.order_by("contact_id", "id").iterator(chunk_size=batch_size):
             if tp.contact_id != current:
-                history.clear()
+                caps = CapCounter()
                 current = tp.contact_id
             if any(r.include_subpages for r in by_kind[tp.kind]) and tp.page_id not in paths:
                 paths.update(page_paths([tp.page_id]))
-            for r in by_kind[tp.kind]:
-                if not rule_matches(r, tp, paths):
-                    continue
-                times = history[(tp.contact_id, r.pk)]
-                start = _window_start(r, tp.occurred_at)
-                prior = len(times) if start is None else sum(1 for t in times if t > start)
-                if not cap_allows(r, prior):
-                    continue
-                times.append(tp.occurred_at)
-                pending.append(
-                    ScoreChange(
-                        contact_id=tp.contact_id,
-                        rule=r,
-                        touchpoint_id=tp.pk,
-                        reason=ScoreChange.Reason.RULE,
-                        label=r.name[:200],
-                        delta=r.points,
-                        occurred_at=tp.occurred_at,
-                    )
-                )
+            pending.extend(plan_changes(tp, by_kind[tp.kind], paths, caps))
             if len(pending) >= batch_size:
                 ScoreChange.objects.bulk_create(pending)
                 made += len(pending)

@@ -300,7 +300,12 @@ def _record_contact_changes(contact_id, enter, leave, now) -> None:
     _enqueue_reactions([tp.pk for tp in made])
 
 
-@reaction("segments", order=40, deferred=True, needs_contact=True)
+def segments_of_history(contact: Contact, touchpoints: list[Touchpoint]) -> None:
+    """An identified visitor's history joined the contact: re-test it once."""
+    update_contact_segments(contact.pk)
+
+
+@reaction("segments", order=40, deferred=True, needs_contact=True, history=segments_of_history)
 def segments_reaction(touchpoint: Touchpoint) -> None:
     if touchpoint.contact_id is None or touchpoint.kind in (ENTERED, LEFT):
         return

@@ -80,7 +80,32 @@ def set_lifecycle_stage(
     return True
 
 
-@reaction("stages", order=30)
+def _apply_transitions(
+    contact: Contact, q: Q, *, score: int | None, touchpoint: Touchpoint | None = None
+) -> None:
+    """Move ``contact`` forward to the furthest stage of the transitions matching ``q``."""
+    targets = [t.stage for t in LifecycleTransition.objects.filter(q, active=True)]
+    targets = [s for s in targets if _rank(s) >= 0]
+    if not targets:
+        return
+    best = max(targets, key=_rank)
+    set_lifecycle_stage(
+        contact,
+        best,
+        reason="score" if score is not None else "event",
+        forward_only=True,
+        touchpoint=touchpoint,
+    )
+
+
+def lifecycle_of_history(contact: Contact, touchpoints: list[Touchpoint]) -> None:
+    """Event transitions for the kinds in an identified visitor's history (one
+    query; score thresholds follow from the ``score_changed`` scoring records)."""
+    kinds = sorted({tp.kind for tp in touchpoints})
+    _apply_transitions(contact, Q(kind__in=kinds), score=None)
+
+
+@reaction("stages", order=30, history=lifecycle_of_history)
 def lifecycle_transitions(touchpoint: Touchpoint) -> None:
     """Apply automatic transitions: score thresholds on ``score_changed``,
     event transitions on their kind. One query when nothing applies."""
@@ -92,30 +117,28 @@ def lifecycle_transitions(touchpoint: Touchpoint) -> None:
         score = touchpoint.properties.get("score")
         if score is not None:
             q |= Q(min_score__isnull=False, min_score__lte=score)
-    targets = [t.stage for t in LifecycleTransition.objects.filter(q, active=True)]
-    targets = [s for s in targets if _rank(s) >= 0]
-    if not targets:
-        return
-    best = max(targets, key=_rank)
-    set_lifecycle_stage(
-        touchpoint.contact,
-        best,
-        reason="score" if score is not None else "event",
-        forward_only=True,
-        touchpoint=touchpoint,
-    )
+    _apply_transitions(touchpoint.contact, q, score=score, touchpoint=touchpoint)
 
 
-@reaction("journey_stage", order=31)
+def _advance_journey_stage(contact_id: int, stage: str) -> None:
+    earlier = ["", *JOURNEY_ORDER[: JOURNEY_ORDER.index(stage)]]
+    Contact.objects.filter(pk=contact_id, journey_stage__in=earlier).update(journey_stage=stage)
+
+
+def journey_of_history(contact: Contact, touchpoints: list[Touchpoint]) -> None:
+    """The furthest stage of an identified visitor's history (one UPDATE)."""
+    stages = {tp.journey_stage for tp in touchpoints} & set(JOURNEY_ORDER)
+    if stages:
+        _advance_journey_stage(contact.pk, max(stages, key=JOURNEY_ORDER.index))
+
+
+@reaction("journey_stage", order=31, history=journey_of_history)
 def journey_stage(touchpoint: Touchpoint) -> None:
     """A contact's journey stage only moves on to a further stage (one UPDATE)."""
     stage = touchpoint.journey_stage
     if touchpoint.contact_id is None or stage not in JOURNEY_ORDER:
         return
-    earlier = ["", *JOURNEY_ORDER[: JOURNEY_ORDER.index(stage)]]
-    Contact.objects.filter(pk=touchpoint.contact_id, journey_stage__in=earlier).update(
-        journey_stage=stage
-    )
+    _advance_journey_stage(touchpoint.contact_id, stage)
 
 
 def rebuild_journey_stages() -> int:

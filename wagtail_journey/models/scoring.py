@@ -149,7 +149,7 @@ class ScoreChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="changes",
-        db_index=False,  # partial index below: decay and manual rows have no rule
+        db_index=False,  # the partial unique (rule, touchpoint) below indexes it
     )
     touchpoint = models.ForeignKey(
         "wagtail_journey.Touchpoint",
@@ -176,7 +176,6 @@ class ScoreChange(models.Model):
             models.Index(fields=["contact", "rule", "occurred_at"], name="wj_score_contact_rule"),
             # Only rows that have them: a decay run then writes 3 index entries a
             # row instead of 5 (bench: decay vs a bare UPDATE).
-            models.Index(fields=["rule"], name="wj_score_rule", condition=Q(rule__isnull=False)),
             models.Index(
                 fields=["touchpoint"],
                 name="wj_score_touchpoint",
@@ -184,6 +183,14 @@ class ScoreChange(models.Model):
             ),
         ]
         constraints = [
+            # A rule scores a touchpoint at most once, whoever scores it (the
+            # reaction, an identified visitor's history, a replay). It is also
+            # the index on rule (decay and manual rows have none: partial).
+            models.UniqueConstraint(
+                fields=["rule", "touchpoint"],
+                name="wj_score_rule_touchpoint",
+                condition=Q(rule__isnull=False),
+            ),
             models.UniqueConstraint(
                 fields=["contact", "period"],
                 name="wj_score_decay_once",

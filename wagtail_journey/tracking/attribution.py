@@ -46,7 +46,14 @@ def refresh_touches(contact: Contact, **_: object) -> None:
     contact.first_touch, contact.last_touch = first_touch, last_touch
 
 
-@reaction("attribution", order=20)
+def touches_of_history(contact: Contact, touchpoints: list[Touchpoint]) -> None:
+    """An identified visitor's history joined the contact: refresh its touches
+    once (when any of it came from a source)."""
+    if any(is_touch(tp) for tp in touchpoints):
+        refresh_touches(contact)
+
+
+@reaction("attribution", order=20, history=touches_of_history)
 def update_touches(touchpoint: Touchpoint) -> None:
     """A contact arrived from a source: refresh its first/last touch."""
     if touchpoint.contact_id and is_touch(touchpoint):

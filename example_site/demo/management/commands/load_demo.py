@@ -26,9 +26,7 @@ from wagtail_journey.models import (
     Segment,
     Visitor,
 )
-from wagtail_journey.scoring import replay_rules
 from wagtail_journey.segments import rebuild_segment
-from wagtail_journey.stages import set_lifecycle_stage
 
 DEMO_ADMIN = ("admin", "journey-demo")
 
@@ -125,15 +123,11 @@ class Command(BaseCommand):
                     occurred_at=now - timedelta(days=len(visits) - i),
                 )
             contact = Contact.objects.create(email=email, first_name=first, last_name=last)
+            # Identifying the visitor scores the anonymous page views it
+            # brings and lets the score thresholds apply.
             record(
                 "identified", contact=contact, visitor=visitor, occurred_at=now - timedelta(hours=1)
             )
-            # The page views were anonymous when recorded: score the history
-            # the contact just inherited, then let the thresholds apply.
-            replay_rules(contact_ids=[contact.pk])
-            contact.refresh_from_db()
-            for transition in LifecycleTransition.objects.filter(min_score__lte=contact.score):
-                set_lifecycle_stage(contact, transition.stage, reason="score", forward_only=True)
 
     def _audience(self, pages: list[Page]) -> None:
         """Anonymous daily counts for the last 30 days before today, so the Audience

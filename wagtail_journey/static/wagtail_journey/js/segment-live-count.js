@@ -31,9 +31,15 @@
     }
     form.addEventListener("change", later);
     form.addEventListener("input", later);
-    form.addEventListener("click", function (e) {
-      if (e.target.closest("button")) later();
-    });
+    // Capture phase: StreamField's block actions (delete, duplicate, move)
+    // stop the click's propagation, so a bubbling listener never hears them.
+    form.addEventListener(
+      "click",
+      function (e) {
+        if (e.target.closest("button")) later();
+      },
+      true
+    );
     refresh();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
