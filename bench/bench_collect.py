@@ -145,6 +145,11 @@ def run(ctx: Context) -> BenchResult:
         f"lost: {lost} (target 0); bare inserts answered {accepted[BASELINE]:,}, "
         f"stored {stored[BASELINE]:,}",
         *round_notes(rounds),
+        *(
+            ["tracking buffered (TRACKING_BUFFER): server CPU includes the qcluster that stored it"]
+            if buffered
+            else []
+        ),
         *error_notes({**per_side, FEATURE: [*per_side[FEATURE], sustained]}, labels),
     ]
     return BenchResult(

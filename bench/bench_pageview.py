@@ -153,6 +153,8 @@ def run(ctx: Context) -> BenchResult:
             "answers of the journey site (consent mode, bot detection, settings?)"
         )
     notes += round_notes(rounds) + error_notes(per_side, labels)
+    if buffered:
+        notes.append("tracking buffered (TRACKING_BUFFER): server CPU includes the qcluster")
     if aa:
         notes.append("A/A check: both sides are the baseline site; the ratio shows the noise")
     return BenchResult(
