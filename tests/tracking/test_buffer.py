@@ -262,3 +262,18 @@ def test_the_visitor_limit_and_the_push_are_one_redis_call(buffered, consented, 
     assert len(calls) == 2, calls
     assert buffer.pending() == 2
     assert ratelimit.redis_counter("collect-visitor", Visitor.objects.get().key, 60) is not None
+
+
+def test_a_page_view_is_stored_directly_when_redis_is_away(
+    buffered, consented, article, monkeypatch
+):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def away(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(buffer, "push", away)
+    response = consented.get("/article/")
+    assert response.status_code == 200
+    view = Touchpoint.objects.get(kind="page_view")  # not lost: one INSERT instead
+    assert view.page_id == article.pk and view.visitor.consented_at is not None

@@ -42,6 +42,14 @@ from wagtail_journey.conf import journey_settings
 logger = logging.getLogger(__name__)
 
 FLUSH_TASK = "wagtail_journey.tracking.buffer.flush"
+try:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
+
+    #: What a push raises when Redis cannot be reached (callers may fall back).
+    REDIS_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
+except ImportError:  # without the redis extra there is no buffer (check E013)
+    REDIS_ERRORS = ()
 SCHEDULE_NAME = "journey-tracking-buffer"
 
 # KEYS: queue, batch list, in-flight set. ARGV: batch size, now, batch id.

@@ -102,21 +102,26 @@ def record_page_view(
     if sub_route:  # a routable page's sub-path; plain pages are known by their id
         properties["path"] = request.path[:200]
     if buffer.enabled():
-        buffer.push(
-            buffer.item(
-                "page_view",
-                visitor=state.visitor,
-                audience_only=state.level != visitors.FULL,
-                page_id=page.pk,
-                session=state.session,
-                device=device,
-                journey_stage=stage_for_page(page),
-                utm=utm,
-                properties=properties,
-                new_session=state.new_session,
-            )
+        item = buffer.item(
+            "page_view",
+            visitor=state.visitor,
+            audience_only=state.level != visitors.FULL,
+            page_id=page.pk,
+            session=state.session,
+            device=device,
+            journey_stage=stage_for_page(page),
+            utm=utm,
+            properties=properties,
+            new_session=state.new_session,
         )
-        return None
+        try:
+            buffer.push(item)
+            return None
+        except buffer.REDIS_ERRORS:
+            # Redis is away: store this view the unbuffered way rather than lose it.
+            logger.warning(
+                "wagtail_journey: tracking buffer unavailable, page view stored directly"
+            )
     return record(
         "page_view",
         visitor=state.visitor,
