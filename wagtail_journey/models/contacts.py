@@ -65,8 +65,13 @@ class Contact(models.Model):
     # decay has taken so far (<= 0; score == ledger sum + decay_total) and the
     # ids of the DecayRuns that touched this contact, in order (",3,7"). The
     # contact page and the rebuild derive each run's share from these.
-    decay_total = models.IntegerField(_("points lost to decay"), default=0, editable=False)
-    decay_runs = models.TextField(_("decay runs"), default="", blank=True, editable=False)
+    # db_default too: rows inserted by hand-written SQL (bulk loads) get them.
+    decay_total = models.IntegerField(
+        _("points lost to decay"), default=0, db_default=0, editable=False
+    )
+    decay_runs = models.TextField(
+        _("decay runs"), default="", db_default="", blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("contact")
