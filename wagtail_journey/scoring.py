@@ -27,7 +27,9 @@ from wagtail_journey.decay import (  # noqa: F401 - re-exported
     apply_decay,
     decay_config,
     decay_period,
+    decay_shares,
     last_decay_run,
+    ledger_sums,
     replay_decay,
     run_decay,
     stamp_replayed_rows,
@@ -250,8 +252,6 @@ def explain_score(contact: Contact, limit: int = 100) -> ScoreExplanation:
     Rows are ordered by their place among the decay runs, then by when they
     happened; each run sits where it was applied, with this contact's share.
     """
-    from wagtail_journey.decay import decay_shares, ledger_sums
-
     sums = ledger_sums(contact)
     shares = decay_shares(contact, sums)
     rows = contact.score_changes.select_related("rule", "touchpoint").order_by(
