@@ -1,6 +1,6 @@
 """Scoring rules, the ledger, caps, rebuild and decay."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -160,6 +160,31 @@ def test_decay_halves_inactive_scores_once_per_period():
     Contact.objects.update(score=0, decay_total=0)
     sync_scores_from_ledger()
     assert score_of(old) == 20 and score_of(fresh) == 41
+
+
+def test_a_contact_decays_once_per_period_however_often_the_schedule_runs():
+    """The daily schedule runs many times in a 90-day period: contacts that
+    become inactive mid-period decay on the next run, the others not again."""
+    rule(kind="page_view", points=40)
+    cfg = {"mode": "halve", "days": 90}
+    period_days = timedelta(days=90)
+    start = datetime.fromtimestamp(  # the first instant of the current period
+        timezone.now().timestamp() // period_days.total_seconds() * period_days.total_seconds(),
+        tz=UTC,
+    )
+    early = record("page_view", email="m@example.com", occurred_at=start - timedelta(100)).contact
+    late = record("page_view", email="n@example.com", occurred_at=start - timedelta(50)).contact
+    assert apply_decay(start + timedelta(days=1), cfg) == 1  # early only
+    assert apply_decay(start + timedelta(days=1), cfg) == 0  # twice changes nothing
+    assert apply_decay(start + timedelta(days=2), cfg) == 0
+    assert apply_decay(start + timedelta(days=45), cfg) == 1  # late: 90 days idle now
+    assert (score_of(early), score_of(late)) == (20, 20)
+    assert apply_decay(start + timedelta(days=89), cfg) == 0
+    assert DecayRun.objects.count() == 2  # runs that decay nobody leave no row
+    assert apply_decay(start + timedelta(days=91), cfg) == 2  # next period: both again
+    assert (score_of(early), score_of(late)) == (10, 10)
+    for c in (early, late):
+        assert explained(c)[1] == 10
 
 
 def test_decay_subtract_never_goes_below_zero():

@@ -2,10 +2,11 @@
 
 Why not a ledger row per decayed contact: over a million contacts that INSERT
 cost 1.8-2.6x the bare UPDATE (issue 5 allows 1.2x). Instead the same UPDATE
-that lowers ``score`` also adds the points to ``Contact.decay_total`` and
-appends the run's id to ``Contact.decay_runs``; a few bytes in a row it
-rewrites anyway. Each rule/manual ledger row carries the last run applied to
-its contact when it was written (``ScoreChange.after_decay_run``), so:
+that lowers ``score`` also adds the points to ``Contact.decay_total``,
+appends the run's id to ``Contact.decay_runs`` and sets
+``Contact.last_decay_run``; a few bytes in a row it rewrites anyway. Each
+rule/manual ledger row carries the last run applied to its contact when it was
+written (``ScoreChange.after_decay_run``), so:
 
 - a contact's share of each run is derived by replaying its ledger sums
   against its runs (:func:`decay_shares`, for the contact page);
@@ -19,8 +20,8 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Sum
+from django.db import connection, transaction
+from django.db.models import Min, Sum
 from django.utils import timezone
 
 from wagtail_journey.conf import journey_settings
@@ -58,11 +59,6 @@ def decay_period(cfg: dict, now: datetime) -> str:
     return f"{cfg['mode']}:{days}:{cfg.get('points', '')}:{bucket}"
 
 
-def last_decay_run(decay_runs: str) -> int:
-    """The last run id in a ``Contact.decay_runs`` value (0: none)."""
-    return int(decay_runs.rsplit(",", 1)[-1] or 0) if decay_runs else 0
-
-
 def _taken_sql(mode: str, points: int | None, x: str) -> str:
     """SQL for the points (>= 0) a run takes from a positive score ``x``.
 
@@ -78,44 +74,52 @@ def _taken_sql(mode: str, points: int | None, x: str) -> str:
 def apply_decay(now: datetime | None = None, cfg: dict | None = None) -> int:
     """Decay the scores of inactive contacts; returns how many contacts decayed.
 
-    One DecayRun row (unique per period: a second run in the period, or a
-    concurrent one, returns 0 and changes nothing) and one UPDATE with the
-    same WHERE as a hand-written one.
+    One DecayRun row and one UPDATE with the hand-written WHERE plus "not yet
+    decayed in this period" (``last_decay_run`` older than the period's first
+    run): a contact decays once per period however often this runs, and a
+    run that decays nobody deletes its row. Runs are serialised (a table lock
+    on PostgreSQL, the write lock on SQLite), so two workers at once cannot
+    both decay a contact.
     """
     cfg = cfg or decay_config()
     if not cfg:
         return 0
     now = now or timezone.now()
     mode, days, points = _check(cfg)
-    contact_t = connection.ops.quote_name(Contact._meta.db_table)
-    with transaction.atomic():
-        try:
-            # The unique period makes a concurrent run wait here for this
-            # one's commit, then fail: each period decays once.
-            with transaction.atomic():
-                run = DecayRun.objects.create(
-                    period=decay_period(cfg, now),
-                    mode=mode,
-                    days=days,
-                    points=points,
-                    cutoff=now - timedelta(days=days),
-                    ran_at=now,
-                )
-        except IntegrityError:
-            return 0
-        taken = _taken_sql(mode, points, "score")
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                UPDATE {contact_t}
-                SET score = score - {taken}, decay_total = decay_total - {taken},
-                    decay_runs = decay_runs || %s
-                WHERE score > 0 AND COALESCE(last_activity_at, created_at) < %s
-                """,  # noqa: S608 - quoted table name and integers only
-                [f",{run.pk}", run.cutoff],
-            )
-            decayed = cursor.rowcount
-        DecayRun.objects.filter(pk=run.pk).update(contacts=decayed)
+    period = decay_period(cfg, now)
+    qn = connection.ops.quote_name
+    contact_t, run_t = qn(Contact._meta.db_table), qn(DecayRun._meta.db_table)
+    taken = _taken_sql(mode, points, "score")
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Readers go on; a concurrent run waits for this one's commit and
+            # then sees its rows (READ COMMITTED: a new snapshot per statement).
+            cursor.execute(f"LOCK TABLE {run_t} IN EXCLUSIVE MODE")  # noqa: S608
+        # Written first: on SQLite this takes the write lock before any read.
+        run = DecayRun.objects.create(
+            period=period,
+            mode=mode,
+            days=days,
+            points=points,
+            cutoff=now - timedelta(days=days),
+            ran_at=now,
+        )
+        first = DecayRun.objects.filter(period=period).aggregate(pk=Min("pk"))["pk"]
+        cursor.execute(
+            f"""
+            UPDATE {contact_t}
+            SET score = score - {taken}, decay_total = decay_total - {taken},
+                decay_runs = decay_runs || %s, last_decay_run = %s
+            WHERE score > 0 AND COALESCE(last_activity_at, created_at) < %s
+              AND last_decay_run < %s
+            """,  # noqa: S608 - quoted table name and integers only
+            [f",{run.pk}", run.pk, run.cutoff, first],
+        )
+        decayed = cursor.rowcount
+        if decayed:
+            DecayRun.objects.filter(pk=run.pk).update(contacts=decayed)
+        else:
+            run.delete()
     return decayed
 
 
@@ -208,7 +212,8 @@ def stamp_replayed_rows(first_id: int) -> None:
     """Give ledger rows with ids >= ``first_id`` (just rebuilt by replay_rules)
     their place among the decay runs: the old row's place for the same
     touchpoint, else after the contact's last run before the touchpoint
-    happened. One UPDATE; nothing to do when decay never ran."""
+    happened. One UPDATE, of decayed contacts' rows only (the others keep 0);
+    nothing to do when decay never ran."""
     if not DecayRun.objects.exists():
         return
     qn = connection.ops.quote_name
@@ -226,6 +231,7 @@ def stamp_replayed_rows(first_id: int) -> None:
                    AND (c.decay_runs || ',') LIKE '%%,' || CAST(r.id AS TEXT) || ',%%'),
                 0)
             WHERE id >= %s AND touchpoint_id IS NOT NULL
+              AND contact_id IN (SELECT id FROM {contact_t} WHERE decay_runs <> '')
             """,  # noqa: S608 - quoted table names only
             [first_id, first_id],
         )

@@ -28,7 +28,6 @@ from wagtail_journey.decay import (  # noqa: F401 - re-exported
     decay_config,
     decay_period,
     decay_shares,
-    last_decay_run,
     ledger_sums,
     replay_decay,
     run_decay,
@@ -128,9 +127,9 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
 
     with transaction.atomic():
         # The lock serialises scoring per contact (caps are counted under it).
-        score, decay_runs = (
+        score, last_run = (
             Contact.objects.select_for_update()
-            .values_list("score", "decay_runs")
+            .values_list("score", "last_decay_run")
             .get(pk=touchpoint.contact_id)
         )
         capped = [r for r in rules if r.cap_count is not None]
@@ -164,7 +163,7 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
                 label=r.name[:200],
                 delta=r.points,
                 occurred_at=touchpoint.occurred_at,
-                after_decay_run=last_decay_run(decay_runs),
+                after_decay_run=last_run,
             )
             for r in fired
         ]
@@ -195,9 +194,9 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
     from wagtail_journey.events import record
 
     with transaction.atomic():
-        score, decay_runs = (
+        score, last_run = (
             Contact.objects.select_for_update()
-            .values_list("score", "decay_runs")
+            .values_list("score", "last_decay_run")
             .get(pk=contact.pk)
         )
         change = ScoreChange.objects.create(
@@ -206,7 +205,7 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
             label=label[:200],
             delta=delta,
             occurred_at=timezone.now(),
-            after_decay_run=last_decay_run(decay_runs),
+            after_decay_run=last_run,
         )
         Contact.objects.filter(pk=contact.pk).update(score=F("score") + delta)
         contact.score = score + delta

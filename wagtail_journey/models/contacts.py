@@ -62,15 +62,19 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
     # Written by the decay UPDATE itself (no ledger row per contact): the points
-    # decay has taken so far (<= 0; score == ledger sum + decay_total) and the
-    # ids of the DecayRuns that touched this contact, in order (",3,7"). The
-    # contact page and the rebuild derive each run's share from these.
+    # decay has taken so far (<= 0; score == ledger sum + decay_total), the ids
+    # of the DecayRuns that touched this contact, in order (",3,7"), and the
+    # last of them (once per period; ledger rows record it). The contact page
+    # and the rebuild derive each run's share from these.
     # db_default too: rows inserted by hand-written SQL (bulk loads) get them.
     decay_total = models.IntegerField(
         _("points lost to decay"), default=0, db_default=0, editable=False
     )
     decay_runs = models.TextField(
         _("decay runs"), default="", db_default="", blank=True, editable=False
+    )
+    last_decay_run = models.PositiveIntegerField(
+        _("last decay run"), default=0, db_default=0, editable=False
     )
 
     class Meta:

@@ -198,15 +198,16 @@ class DecayRun(models.Model):
     """One score-decay run: its parameters and how many contacts it touched.
 
     A run writes this row and one UPDATE of the contacts (which appends the
-    run's id to ``Contact.decay_runs``); ``period`` is unique, so a second run
-    in the same period, even a concurrent one, changes nothing.
+    run's id to ``Contact.decay_runs``). ``period`` names the configuration and
+    its time bucket: a contact decays at most once per period, however often
+    the daily schedule runs (a run that decays nobody leaves no row).
     """
 
     class Mode(models.TextChoices):
         HALVE = "halve", _("halve")
         SUBTRACT = "subtract", _("subtract")
 
-    period = models.CharField(_("period"), max_length=64, unique=True)
+    period = models.CharField(_("period"), max_length=64, db_index=True)
     mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
     days = models.PositiveIntegerField(_("days without activity"))
     points = models.PositiveIntegerField(_("points"), null=True, blank=True)
