@@ -5,12 +5,12 @@
 bench/run.py runs this file as a script (main()) on its scoring database.
 
 The feature (scoring.apply_decay, mode "halve") writes one DecayRun row and
-runs one UPDATE with the same WHERE as a hand-written one, which also keeps
-Contact.decay_total and appends the run to Contact.decay_runs (what the
+runs one UPDATE with the hand-written WHERE plus "not decayed in this period",
+which also keeps Contact.decay_total, decay_runs and last_decay_run (what the
 contact page and the rebuild derive each contact's share from). Baselines: the
 bare hand-written UPDATE (the issue's target, <= 1.2x), and the same UPDATE
-writing the same two extra columns by hand (equal work: what the DecayRun
-row and Python around it cost). Scores are restored and tables vacuumed
+writing the same extra columns by hand (equal work: what the DecayRun row and
+Python around it cost). Scores are restored and tables vacuumed
 between runs, outside the timings.
 """
 
@@ -36,7 +36,8 @@ WHERE = "WHERE score > 0 AND COALESCE(last_activity_at, created_at) < %s"
 def restore() -> None:
     data.execute(f"DELETE FROM {RUNS}")
     data.execute(
-        f"UPDATE {CONTACT} c SET score = b.score, decay_total = 0, decay_runs = '' "
+        f"UPDATE {CONTACT} c SET score = b.score, decay_total = 0, decay_runs = '', "
+        "last_decay_run = 0 "
         "FROM bench_scores b WHERE b.id = c.id AND (c.score <> b.score OR c.decay_runs <> '')"
     )
     data.vacuum(CONTACT, RUNS)
@@ -57,7 +58,7 @@ def baseline_update(now):
 def baseline_update_same_columns(now):
     return data.execute(
         f"UPDATE {CONTACT} SET score = score / 2, decay_total = decay_total - (score - score / 2), "
-        f"decay_runs = decay_runs || ',1' {WHERE}",
+        f"decay_runs = decay_runs || ',1', last_decay_run = 1 {WHERE} AND last_decay_run < 1",
         [now - timedelta(days=DAYS)],
     )
 
