@@ -1,6 +1,6 @@
 """Scoring rules, the ledger, caps, rebuild and decay."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.management import call_command
@@ -9,8 +9,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wagtail_journey import record
-from wagtail_journey.models import Contact, ScoreChange, ScoringRule, Touchpoint
-from wagtail_journey.scoring import apply_decay, replay_rules, sync_scores_from_ledger
+from wagtail_journey.models import Contact, DecayRun, ScoreChange, ScoringRule, Touchpoint
+from wagtail_journey.scoring import (
+    add_manual_change,
+    apply_decay,
+    explain_score,
+    replay_rules,
+    sync_scores_from_ledger,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -126,8 +132,15 @@ def test_rebuild_command_restores_scores_from_the_ledger(capsys):
     assert ScoreChange.objects.filter(contact=c, reason="rule").count() == 1
 
 
+def explained(contact):
+    """The contact page's parts, as (delta, why) oldest first, and their sum."""
+    contact.refresh_from_db()
+    parts = explain_score(contact).parts
+    return [(p.delta, p.why) for p in reversed(parts)], sum(p.delta for p in parts)
+
+
 def test_decay_halves_inactive_scores_once_per_period():
-    rule(kind="page_view", points=41)
+    rule(kind="page_view", points=41, name="Visit")
     now = timezone.now()
     old = record("page_view", email="h@example.com", occurred_at=now - timedelta(days=100)).contact
     fresh = record("page_view", email="i@example.com", occurred_at=now).contact
@@ -135,13 +148,43 @@ def test_decay_halves_inactive_scores_once_per_period():
     assert apply_decay(now, cfg) == 1
     assert apply_decay(now, cfg) == 0  # idempotent within the period
     assert score_of(old) == 20 and score_of(fresh) == 41  # 41 // 2
-    row = ScoreChange.objects.get(contact=old, reason="decay")
-    assert row.delta == -21
-    assert row.explanation == "Halved after 90 days without activity"
-    # The ledger still explains the score.
-    Contact.objects.update(score=0)
+    run = DecayRun.objects.get()
+    assert (run.mode, run.days, run.contacts, run.cutoff) == ("halve", 90, 1, now - timedelta(90))
+    # No ledger row per decayed contact: the contact page derives its share.
+    assert ScoreChange.objects.count() == 2
+    parts, total = explained(old)
+    assert parts == [(41, "Visit"), (-21, "Halved after 90 days without activity")]
+    assert total == 20
+    assert explained(fresh) == ([(41, "Visit")], 41)
+    # The ledger and the runs still rebuild the score.
+    Contact.objects.update(score=0, decay_total=0)
     sync_scores_from_ledger()
-    assert score_of(old) == 20
+    assert score_of(old) == 20 and score_of(fresh) == 41
+
+
+def test_a_contact_decays_once_per_period_however_often_the_schedule_runs():
+    """The daily schedule runs many times in a 90-day period: contacts that
+    become inactive mid-period decay on the next run, the others not again."""
+    rule(kind="page_view", points=40)
+    cfg = {"mode": "halve", "days": 90}
+    period_days = timedelta(days=90)
+    start = datetime.fromtimestamp(  # the first instant of the current period
+        timezone.now().timestamp() // period_days.total_seconds() * period_days.total_seconds(),
+        tz=UTC,
+    )
+    early = record("page_view", email="m@example.com", occurred_at=start - timedelta(100)).contact
+    late = record("page_view", email="n@example.com", occurred_at=start - timedelta(50)).contact
+    assert apply_decay(start + timedelta(days=1), cfg) == 1  # early only
+    assert apply_decay(start + timedelta(days=1), cfg) == 0  # twice changes nothing
+    assert apply_decay(start + timedelta(days=2), cfg) == 0
+    assert apply_decay(start + timedelta(days=45), cfg) == 1  # late: 90 days idle now
+    assert (score_of(early), score_of(late)) == (20, 20)
+    assert apply_decay(start + timedelta(days=89), cfg) == 0
+    assert DecayRun.objects.count() == 2  # runs that decay nobody leave no row
+    assert apply_decay(start + timedelta(days=91), cfg) == 2  # next period: both again
+    assert (score_of(early), score_of(late)) == (10, 10)
+    for c in (early, late):
+        assert explained(c)[1] == 10
 
 
 def test_decay_subtract_never_goes_below_zero():
@@ -150,6 +193,55 @@ def test_decay_subtract_never_goes_below_zero():
     c = record("page_view", email="j@example.com", occurred_at=now - timedelta(days=40)).contact
     assert apply_decay(now, {"mode": "subtract", "points": 5, "days": 30}) == 1
     assert score_of(c) == 0
+    assert explained(c)[0][-1] == (-3, "5 points off after 30 days without activity")
+
+
+def test_each_run_takes_its_share_of_the_score_it_saw(admin_user):
+    """Rules, a correction and two runs interleaved: every point is explained,
+    in the order it was applied, and a second period decays again."""
+    rule(kind="page_view", points=41, name="Visit")
+    now = timezone.now()
+    long_ago = now - timedelta(days=300)
+    c = record("page_view", email="k@example.com", occurred_at=long_ago).contact
+    halve = {"mode": "halve", "days": 90}
+    assert apply_decay(now, halve) == 1  # 41 -> 20
+    record("page_view", contact=c, occurred_at=long_ago)  # 20 + 41 = 61, still inactive
+    add_manual_change(c, 3, "Met at a fair")  # 64
+    assert apply_decay(now, halve) == 0
+    assert (
+        apply_decay(now + timedelta(days=90), {"mode": "subtract", "points": 10, "days": 90}) == 1
+    )
+    assert apply_decay(now + timedelta(days=90), halve) == 1  # 54 -> 27
+    assert score_of(c) == 27
+    parts, total = explained(c)
+    assert parts == [
+        (41, "Visit"),
+        (-21, "Halved after 90 days without activity"),
+        (41, "Visit"),
+        (3, "Met at a fair"),
+        (-10, "10 points off after 90 days without activity"),
+        (-27, "Halved after 90 days without activity"),
+    ]
+    assert total == c.score
+    c.refresh_from_db()
+    assert c.decay_total == -58 and len(c.decay_run_ids) == 3
+
+
+def test_rules_added_later_are_replayed_between_the_runs_by_when_they_happened():
+    """A touchpoint that no rule scored before a run, scored by a new rule on
+    replay, takes its place by its time: before the run it is decayed."""
+    now = timezone.now()
+    c = Contact.objects.create(email="l@example.com")
+    record("form_submitted", contact=c, occurred_at=now - timedelta(days=200))
+    rule(kind="page_view", points=8)
+    record("page_view", contact=c, occurred_at=now - timedelta(days=150))
+    assert apply_decay(now, {"mode": "halve", "days": 90}) == 1  # 8 -> 4
+    record("form_submitted", contact=c, occurred_at=now + timedelta(days=1))  # after the run
+    rule(kind="form_submitted", points=10)
+    replay_rules()
+    # 10 (before the run) + 8 = 18 halved = 9, then + 10 after the run.
+    assert score_of(c) == 19
+    assert explained(c)[1] == 19
 
 
 def test_decay_schedule_setting(settings):
@@ -164,19 +256,24 @@ def test_decay_schedule_setting(settings):
 
 # --- property: incremental scoring == rebuild from the ledger == replay ------------
 
-events = st.lists(
-    st.tuples(
-        st.integers(0, 2),  # contact
-        st.sampled_from(["page_view", "email_opened", "form_submitted", "order_completed"]),
-        st.integers(0, 20),  # days ago (may go back in time: out of order)
-        st.sampled_from([None, "pro", "basic"]),
-    ),
-    max_size=25,
+touchpoint_events = st.tuples(
+    st.integers(0, 2),  # contact
+    st.sampled_from(["page_view", "email_opened", "form_submitted", "order_completed"]),
+    st.integers(0, 20),  # days ago (may go back in time: out of order)
+    st.sampled_from([None, "pro", "basic"]),
 )
+manual_events = st.tuples(st.just("manual"), st.integers(0, 2), st.integers(-5, 8))
+decay_events = st.tuples(
+    st.just("decay"),
+    st.sampled_from(["halve", "subtract"]),
+    st.integers(0, 1),  # 0: a run in the same period as the last one (changes nothing)
+)
+events = st.lists(st.one_of(touchpoint_events, manual_events, decay_events), max_size=25)
+LEDGER_FIELDS = ("contact_id", "rule_id", "touchpoint_id", "delta", "after_decay_run")
 
 
 @settings(
-    max_examples=25,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -184,6 +281,7 @@ events = st.lists(
 def test_rebuild_equals_incremental_scoring(events):
     Contact.objects.all().delete()
     ScoringRule.objects.all().delete()
+    DecayRun.objects.all().delete()
     rule(kind="page_view", points=1)
     rule(kind="page_view", points=2, cap_count=2, cap_period="week")
     rule(kind="email_opened", points=3, cap_count=1)
@@ -191,27 +289,34 @@ def test_rebuild_equals_incremental_scoring(events):
     rule(kind="order_completed", points=10, property_name="plan", property_value="pro")
     contacts = [Contact.objects.create(email=f"p{i}@example.com") for i in range(3)]
     now = timezone.now()
-    for who, kind, days, plan in events:
-        record(
-            kind,
-            contact=contacts[who],
-            occurred_at=now - timedelta(days=days),
-            properties={"plan": plan} if plan else None,
-        )
+    period = 0
+    for event in events:
+        if event[0] == "manual":
+            add_manual_change(contacts[event[1]], event[2], "by hand")
+        elif event[0] == "decay":
+            # Runs move forward in 30-day periods; every contact is inactive by then.
+            period += event[2]
+            cfg = {"mode": event[1], "points": 3, "days": 30}
+            apply_decay(now + timedelta(days=30 * (period + 1)), cfg)
+        else:
+            who, kind, days, plan = event
+            record(
+                kind,
+                contact=contacts[who],
+                occurred_at=now - timedelta(days=days),
+                properties={"plan": plan} if plan else None,
+            )
     incremental = dict(Contact.objects.values_list("pk", "score"))
-    ledger = sorted(
-        ScoreChange.objects.values_list("contact_id", "rule_id", "touchpoint_id", "delta")
-    )
-    Contact.objects.update(score=12345)
+    for c in Contact.objects.all():  # the contact page explains every point
+        assert explain_score(c).total == c.score
+    ledger = sorted(ScoreChange.objects.values_list(*LEDGER_FIELDS), key=repr)
+    Contact.objects.update(score=12345, decay_total=-777)
     sync_scores_from_ledger()
     assert dict(Contact.objects.values_list("pk", "score")) == incremental
-    Contact.objects.update(score=-1)
+    Contact.objects.update(score=-1, decay_total=0)
     replay_rules()
     assert dict(Contact.objects.values_list("pk", "score")) == incremental
-    assert (
-        sorted(ScoreChange.objects.values_list("contact_id", "rule_id", "touchpoint_id", "delta"))
-        == ledger
-    )
+    assert sorted(ScoreChange.objects.values_list(*LEDGER_FIELDS), key=repr) == ledger
 
 
 def test_schedules_are_created_once(settings):

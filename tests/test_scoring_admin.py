@@ -124,6 +124,33 @@ def test_contact_page_explains_the_score_and_editors_act(editor, article):
     assert "duplicate (admin)" in page and "Picked" in page
 
 
+def test_contact_page_shows_each_decay_runs_share(editor, django_assert_max_num_queries):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wagtail_journey.scoring import add_manual_change, apply_decay
+
+    ScoringRule.objects.create(name="Webinar", kind="form_submitted", points=30)
+    now = timezone.now()
+    contact = record("form_submitted", email="d@example.com", occurred_at=now).contact
+    apply_decay(now + timedelta(days=100), {"mode": "halve", "days": 90})  # 30 -> 15
+    add_manual_change(contact, 4, "Called back")  # 19
+    apply_decay(now + timedelta(days=100), {"mode": "subtract", "points": 5, "days": 90})  # 14
+    for _ in range(30):  # a long ledger costs no more queries
+        add_manual_change(contact, 1, "Meeting")  # 44
+    url = f"/admin/wagtail_journey/contact/inspect/{contact.pk}/"
+    with django_assert_max_num_queries(25):
+        page = editor.get(url).content.decode()
+    assert "Score: 44" in page
+    assert "Halved after 90 days without activity" in page and "-15" in page
+    assert "5 points off after 90 days without activity" in page and "-5" in page
+    # Applied order, newest first: the subtract run after the correction, the halving before.
+    assert page.index("Meeting") < page.index("5 points off") < page.index("Called back")
+    assert page.index("Called back") < page.index("Halved") < page.index("Webinar")
+    assert "add up to" not in page  # every point explained
+
+
 def test_deleted_page_shows_a_clear_error_in_the_admin(editor, article):
     rule = ScoringRule.objects.create(name="Pricing", kind="page_view", page=article, points=5)
     segment = make_segment(

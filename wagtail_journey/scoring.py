@@ -1,9 +1,10 @@
-"""Lead scoring: apply ScoringRules to touchpoints, keep the ledger, decay.
+"""Lead scoring: apply ScoringRules to touchpoints, keep the ledger.
 
-The score of a contact is the sum of its ScoreChange rows; Contact.score is a
-cache of that sum. Incremental scoring (the ``scoring`` reaction) and the
-replay in :func:`rebuild_scores` share :func:`rule_matches` and
-:func:`cap_allows`, so both give the same ledger.
+The score of a contact is the sum of its ScoreChange rows plus what decay took
+(``Contact.decay_total``, see wagtail_journey.decay); Contact.score is a cache
+of that. Incremental scoring (the ``scoring`` reaction) and the replay in
+:func:`replay_rules` share :func:`rule_matches` and :func:`cap_allows`, so
+both give the same ledger.
 """
 
 from __future__ import annotations
@@ -12,15 +13,28 @@ import logging
 from bisect import bisect_left, bisect_right, insort
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 
-from django.db import connection, transaction
-from django.db.models import F, IntegerField, OuterRef, Q, Subquery, Sum, Value
+from django.db import transaction
+from django.db.models import F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext
 from wagtail.models import Page
 
-from wagtail_journey.conf import journey_settings
+# Decay lives in its own module; the schedule's dotted path names this one.
+from wagtail_journey.decay import (  # noqa: F401 - re-exported
+    apply_decay,
+    decay_config,
+    decay_period,
+    decay_shares,
+    ledger_sums,
+    remember_places,
+    replay_decay,
+    run_decay,
+    stamp_replayed_rows,
+)
 from wagtail_journey.events import SYSTEM_KINDS, reaction
 from wagtail_journey.models import Contact, ScoreChange, ScoringRule, Touchpoint
 
@@ -95,8 +109,10 @@ def matching_rules(touchpoint: Touchpoint) -> list[ScoringRule]:
     return [r for r in rules if rule_matches(r, touchpoint, paths)]
 
 
-def _change(rule: ScoringRule, touchpoint: Touchpoint) -> ScoreChange:
+def _change(rule: ScoringRule, touchpoint: Touchpoint, after_decay_run: int = 0) -> ScoreChange:
+    """A rule's ledger row for a touchpoint, placed after the contact's last decay run."""
     return ScoreChange(
+        after_decay_run=after_decay_run,
         contact_id=touchpoint.contact_id,
         rule=rule,
         touchpoint_id=touchpoint.pk,
@@ -200,8 +216,10 @@ def score_history(contact: Contact, touchpoints: list[Touchpoint]) -> int:
     from wagtail_journey.tags import add_tags
 
     with transaction.atomic():
-        score = (
-            Contact.objects.select_for_update().values_list("score", flat=True).get(pk=contact.pk)
+        score, last_run = (
+            Contact.objects.select_for_update()
+            .values_list("score", "last_decay_run")
+            .get(pk=contact.pk)
         )
         ledger = ScoreChange.objects.filter(contact=contact, rule__isnull=False)
         scored = set(
@@ -223,6 +241,8 @@ def score_history(contact: Contact, touchpoints: list[Touchpoint]) -> int:
         ]
         if not changes:
             return 0
+        for change in changes:  # the points join the score now: after every run so far
+            change.after_decay_run = last_run
         ScoreChange.objects.bulk_create(changes, batch_size=1000)
         delta = sum(c.delta for c in changes)
         fired = {c.rule.pk: c.rule for c in changes}
@@ -261,9 +281,9 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
 
     with transaction.atomic():
         # The lock serialises scoring per contact (caps are counted under it).
-        score = (
+        score, last_run = (
             Contact.objects.select_for_update()
-            .values_list("score", flat=True)
+            .values_list("score", "last_decay_run")
             .get(pk=touchpoint.contact_id)
         )
         capped = [r for r in rules if r.cap_count is not None]
@@ -288,7 +308,7 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
         fired = [r for r in rules if caps.take(r, touchpoint.occurred_at)]
         if not fired:
             return
-        ScoreChange.objects.bulk_create([_change(r, touchpoint) for r in fired])
+        ScoreChange.objects.bulk_create([_change(r, touchpoint, last_run) for r in fired])
         delta = sum(r.points for r in fired)
         if delta:
             Contact.objects.filter(pk=touchpoint.contact_id).update(score=F("score") + delta)
@@ -315,8 +335,10 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
     from wagtail_journey.events import record
 
     with transaction.atomic():
-        score = (
-            Contact.objects.select_for_update().values_list("score", flat=True).get(pk=contact.pk)
+        score, last_run = (
+            Contact.objects.select_for_update()
+            .values_list("score", "last_decay_run")
+            .get(pk=contact.pk)
         )
         change = ScoreChange.objects.create(
             contact=contact,
@@ -324,6 +346,7 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
             label=label[:200],
             delta=delta,
             occurred_at=timezone.now(),
+            after_decay_run=last_run,
         )
         Contact.objects.filter(pk=contact.pk).update(score=F("score") + delta)
         contact.score = score + delta
@@ -336,8 +359,69 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
     return change
 
 
+@dataclass(frozen=True)
+class ScorePart:
+    """One line of a score's explanation: a ledger row or a decay run's share."""
+
+    when: datetime
+    delta: int
+    reason: str
+    why: str
+    touchpoint: Touchpoint | None = None
+
+
+@dataclass(frozen=True)
+class ScoreExplanation:
+    """Why a contact's score is what it is: ``parts`` in the order they were
+    applied, newest first (at most ``limit`` ledger rows, every decay run), and
+    the totals the whole ledger and decay add up to."""
+
+    parts: list[ScorePart]
+    ledger_total: int
+    decay_total: int
+
+    @property
+    def total(self) -> int:
+        return self.ledger_total + self.decay_total
+
+
+def explain_score(contact: Contact, limit: int = 100) -> ScoreExplanation:
+    """The contact page's account of the score, in three queries (it reads the
+    instance's ``decay_runs``: pass a contact loaded with its score).
+
+    Rows are ordered by their place among the decay runs, then by when they
+    happened; each run sits where it was applied, with this contact's share.
+    """
+    sums = ledger_sums(contact)
+    shares = decay_shares(contact, sums)
+    rows = contact.score_changes.select_related("rule", "touchpoint").order_by(
+        "-after_decay_run", "-occurred_at", "-id"
+    )[:limit]
+    keyed = [
+        (
+            (r.after_decay_run, 1, r.occurred_at.timestamp(), r.pk),
+            ScorePart(r.occurred_at, r.delta, r.get_reason_display(), r.explanation, r.touchpoint),
+        )
+        for r in rows
+    ]
+    decay_label = gettext("decay")
+    keyed += [
+        ((run.pk, 0, 0.0, 0), ScorePart(run.ran_at, share, decay_label, run.explanation))
+        for run, share in shares
+    ]
+    keyed.sort(key=lambda kp: kp[0], reverse=True)
+    return ScoreExplanation(
+        parts=[p for _, p in keyed],
+        ledger_total=sum(s for _, s in sums),
+        decay_total=sum(share for _, share in shares),
+    )
+
+
 def sync_scores_from_ledger(contact_ids: Iterable[int] | None = None) -> int:
-    """Set Contact.score to the sum of its ledger (one UPDATE); returns rows fixed."""
+    """Set Contact.score to the sum of its ledger plus its share of every decay
+    run (replayed, one UPDATE per run, then one UPDATE); returns rows fixed."""
+    ids = None if contact_ids is None else list(contact_ids)
+    replay_decay(ids)
     total = Subquery(
         ScoreChange.objects.filter(contact=OuterRef("pk"))
         .order_by()
@@ -347,21 +431,21 @@ def sync_scores_from_ledger(contact_ids: Iterable[int] | None = None) -> int:
         output_field=IntegerField(),
     )
     contacts = Contact.objects.all()
-    if contact_ids is not None:
-        contacts = contacts.filter(pk__in=list(contact_ids))
-    return (
-        contacts.annotate(ledger=Coalesce(total, Value(0)))
-        .exclude(score=F("ledger"))
-        .update(score=Coalesce(total, Value(0)))
-    )
+    if ids is not None:
+        contacts = contacts.filter(pk__in=ids)
+    rebuilt = Coalesce(total, Value(0)) + F("decay_total")
+    return contacts.annotate(rebuilt=rebuilt).exclude(score=F("rebuilt")).update(score=rebuilt)
 
 
 def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 5000) -> int:
     """Rebuild the rule rows of the ledger from the touchpoints (rules as they are
-    now), keeping decay and manual rows; then sync scores. Returns rule rows made.
+    now), keeping manual rows; then sync scores, replaying decay. Returns rule
+    rows made.
 
     Streams touchpoints in (contact, id) order and counts caps in memory, so it
-    runs a fixed number of queries per batch, not per touchpoint.
+    runs a fixed number of queries per batch, not per touchpoint. The new rows
+    are written before the old ones go, so each can take its old row's place
+    among the decay runs (:func:`stamp_replayed_rows`).
     """
     rules = active_rules()
     by_kind: dict[str, list[ScoringRule]] = defaultdict(list)
@@ -376,8 +460,11 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
             ids = list(contact_ids)
             ledger = ledger.filter(contact_id__in=ids)
             tps = tps.filter(contact_id__in=ids)
+        # The unique (rule, touchpoint) forbids writing the new rows beside the
+        # old ones: their places among the decay runs are kept aside first.
+        places = remember_places(ledger)
         ledger.delete()
-        caps = CapCounter()
+        first_new = (ScoreChange.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         pending: list[ScoreChange] = []
         current = None
         for tp in tps.order_by("contact_id", "id").iterator(chunk_size=batch_size):
@@ -393,111 +480,6 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
                 pending = []
         ScoreChange.objects.bulk_create(pending)
         made += len(pending)
+        stamp_replayed_rows(first_new, places)
         sync_scores_from_ledger(None if contact_ids is None else ids)
     return made
-
-
-# --- decay -------------------------------------------------------------------
-
-
-def decay_config() -> dict | None:
-    cfg = journey_settings.SCORE_DECAY
-    if not cfg:
-        return None
-    mode = cfg.get("mode")
-    if mode not in ("halve", "subtract") or int(cfg.get("days", 0)) <= 0:
-        raise ValueError(f"Invalid SCORE_DECAY: {cfg!r}")
-    return cfg
-
-
-def decay_period(cfg: dict, now: datetime) -> str:
-    days = int(cfg["days"])
-    bucket = int(now.timestamp() // (days * 86400))
-    return f"{cfg['mode']}:{days}:{cfg.get('points', '')}:{bucket}"
-
-
-def apply_decay(now: datetime | None = None, cfg: dict | None = None) -> int:
-    """Decay the scores of inactive contacts; returns how many contacts decayed.
-
-    Set-based: on PostgreSQL one UPDATE ... RETURNING feeding the ledger
-    INSERT; elsewhere INSERT ... SELECT the ledger rows, then UPDATE ... FROM
-    them. At most one decay row per contact and period: running twice in a
-    period changes nothing.
-    """
-    cfg = cfg or decay_config()
-    if not cfg:
-        return 0
-    now = now or timezone.now()
-    days = int(cfg["days"])
-    period = decay_period(cfg, now)
-    cutoff = now - timedelta(days=days)
-    if cfg["mode"] == "halve":
-        delta_sql = "-({t}.score - {t}.score / 2)"
-        label = f"decay: halved after {days} days without activity"
-    else:
-        points = int(cfg.get("points", 0))
-        if points <= 0:
-            raise ValueError("SCORE_DECAY subtract needs positive 'points'")
-        delta_sql = f"-(CASE WHEN {{t}}.score < {points} THEN {{t}}.score ELSE {points} END)"
-        label = f"decay: -{points} after {days} days without activity"
-    qn = connection.ops.quote_name
-    contact_t, ledger_t = qn(Contact._meta.db_table), qn(ScoreChange._meta.db_table)
-    due = f"""
-        {{t}}.score > 0
-        AND COALESCE({{t}}.last_activity_at, {{t}}.created_at) < %s
-        AND {{t}}.id NOT IN (
-            SELECT l.contact_id FROM {ledger_t} l WHERE l.reason = 'decay' AND l.period = %s)
-    """  # noqa: S608
-    columns = (
-        "(contact_id, rule_id, touchpoint_id, reason, label, delta, occurred_at, period, "
-        "created_at)"
-    )
-    # Only quoted table names and integer expressions are interpolated; every
-    # value is a parameter. NOT IN gives a hashed anti-join whatever the
-    # ledger's statistics say.
-    with transaction.atomic(), connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # One statement: the UPDATE joins the row's previous version (o)
-            # and returns each delta straight into the ledger.
-            cursor.execute(
-                f"""
-                WITH upd AS (
-                    UPDATE {contact_t} c SET score = c.score + {delta_sql.format(t="o")}
-                    FROM {contact_t} o
-                    WHERE o.id = c.id AND {due.format(t="o")}
-                    RETURNING c.id, {delta_sql.format(t="o")} AS delta
-                )
-                INSERT INTO {ledger_t} {columns}
-                SELECT id, NULL, NULL, 'decay', %s, delta, %s, %s, %s FROM upd
-                """,  # noqa: S608
-                [cutoff, period, label[:200], now, period, now],
-            )
-            return cursor.rowcount
-        cursor.execute(
-            f"""
-            INSERT INTO {ledger_t} {columns}
-            SELECT c.id, NULL, NULL, 'decay', %s, {delta_sql.format(t="c")}, %s, %s, %s
-            FROM {contact_t} c
-            WHERE {due.format(t="c")}
-            """,  # noqa: S608
-            [label[:200], now, period, now, cutoff, period],
-        )
-        inserted = cursor.rowcount
-        if inserted:
-            cursor.execute(
-                f"""
-                UPDATE {contact_t} SET score = {contact_t}.score + l.delta
-                FROM {ledger_t} l
-                WHERE l.contact_id = {contact_t}.id AND l.reason = 'decay'
-                  AND l.period = %s AND l.created_at = %s
-                """,  # noqa: S608
-                [period, now],
-            )
-    return inserted
-
-
-def run_decay() -> int:
-    """django-q2 schedule entry point (idempotent)."""
-    n = apply_decay()
-    logger.info("Score decay: %s contacts", n)
-    return n

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from wagtail_modeladmin.views import InspectView
 
 from wagtail_journey.models import Contact, Segment, Touchpoint
-from wagtail_journey.scoring import add_manual_change
+from wagtail_journey.scoring import add_manual_change, explain_score
 from wagtail_journey.segments import add_static_members, remove_static_members
 from wagtail_journey.stages import lifecycle_choices, set_lifecycle_stage
 from wagtail_journey.tags import add_tags, remove_tags
@@ -31,8 +31,7 @@ class ContactInspectView(InspectView):
         contact = self.instance
         context.update(
             contact=contact,
-            ledger=contact.score_changes.select_related("rule", "touchpoint")[:100],
-            ledger_total=sum(contact.score_changes.values_list("delta", flat=True)),
+            explanation=explain_score(contact),
             stage_history=stage_history(contact),
             stage_form=StageForm(initial={"stage": contact.lifecycle_stage}),
             stage_label=dict(lifecycle_choices()).get(

@@ -3,7 +3,12 @@
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.ratelimit import RateLimitCounter
-from wagtail_journey.models.scoring import LifecycleTransition, ScoreChange, ScoringRule
+from wagtail_journey.models.scoring import (
+    DecayRun,
+    LifecycleTransition,
+    ScoreChange,
+    ScoringRule,
+)
 from wagtail_journey.models.segments import Segment, SegmentMembership
 from wagtail_journey.models.submissions import FormSubmission
 from wagtail_journey.models.touchpoints import DeviceClass, Touchpoint
@@ -16,6 +21,7 @@ __all__ = [
     "ConsentRecord",
     "Contact",
     "DailyPageStat",
+    "DecayRun",
     "DeviceClass",
     "FormSubmission",
     "JourneyStage",

@@ -61,6 +61,21 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # Written by the decay UPDATE itself (no ledger row per contact): the points
+    # decay has taken so far (<= 0; score == ledger sum + decay_total), the ids
+    # of the DecayRuns that touched this contact, in order (",3,7"), and the
+    # last of them (once per period; ledger rows record it). The contact page
+    # and the rebuild derive each run's share from these.
+    # db_default too: rows inserted by hand-written SQL (bulk loads) get them.
+    decay_total = models.IntegerField(
+        _("points lost to decay"), default=0, db_default=0, editable=False
+    )
+    decay_runs = models.TextField(
+        _("decay runs"), default="", db_default="", blank=True, editable=False
+    )
+    last_decay_run = models.PositiveIntegerField(
+        _("last decay run"), default=0, db_default=0, editable=False
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -87,6 +102,11 @@ class Contact(models.Model):
         from wagtail_journey.identity import normalize_email
 
         self.email = normalize_email(self.email)
+
+    @property
+    def decay_run_ids(self) -> list[int]:
+        """The DecayRuns that touched this contact, oldest first."""
+        return [int(i) for i in self.decay_runs.split(",") if i]
 
     @property
     def full_name(self) -> str:

@@ -127,12 +127,13 @@ class ScoringRule(models.Model):
 
 
 class ScoreChange(models.Model):
-    """The ledger: one row per change of a contact's score. The sum of a
-    contact's rows is its score; each row says why."""
+    """The ledger: one row per rule or manual change of a contact's score, each
+    saying why. Decay is not a row per contact: a DecayRun records each run and
+    the contact row keeps its total (``Contact.decay_total``), so a contact's
+    score is the sum of its rows plus that total."""
 
     class Reason(models.TextChoices):
         RULE = "rule", _("scoring rule")
-        DECAY = "decay", _("decay")
         MANUAL = "manual", _("manual")
 
     contact = models.ForeignKey(
@@ -158,14 +159,16 @@ class ScoreChange(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        db_index=False,  # partial index below: decay and manual rows have no touchpoint
+        db_index=False,  # partial index below: manual rows have no touchpoint
     )
     reason = models.CharField(_("reason"), max_length=8, choices=Reason.choices)
     label = models.CharField(_("why"), max_length=200, blank=True)
     delta = models.IntegerField(_("points"))
     occurred_at = models.DateTimeField(_("when"))
-    # Decay runs are idempotent per contact and period (e.g. "halve:90:231").
-    period = models.CharField(_("period"), max_length=32, blank=True)
+    # The last DecayRun applied to the contact when this row was written (read
+    # under the contact's row lock; 0: none yet). It places the row between the
+    # decay runs, so a replay applies each run to the score it really saw.
+    after_decay_run = models.PositiveIntegerField(_("after decay run"), default=0, editable=False)
     created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
 
     class Meta:
@@ -174,8 +177,7 @@ class ScoreChange(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["contact", "rule", "occurred_at"], name="wj_score_contact_rule"),
-            # Only rows that have them: a decay run then writes 3 index entries a
-            # row instead of 5 (bench: decay vs a bare UPDATE).
+            # Only rows that have one (manual corrections have none).
             models.Index(
                 fields=["touchpoint"],
                 name="wj_score_touchpoint",
@@ -185,16 +187,11 @@ class ScoreChange(models.Model):
         constraints = [
             # A rule scores a touchpoint at most once, whoever scores it (the
             # reaction, an identified visitor's history, a replay). It is also
-            # the index on rule (decay and manual rows have none: partial).
+            # the index on rule (manual rows have none: partial).
             models.UniqueConstraint(
                 fields=["rule", "touchpoint"],
                 name="wj_score_rule_touchpoint",
                 condition=Q(rule__isnull=False),
-            ),
-            models.UniqueConstraint(
-                fields=["contact", "period"],
-                name="wj_score_decay_once",
-                condition=Q(reason="decay"),
             ),
         ]
 
@@ -203,16 +200,57 @@ class ScoreChange(models.Model):
 
     @property
     def explanation(self) -> str:
-        """Why, in the reader's language (decay rows are described from their period)."""
-        if self.reason == self.Reason.DECAY and self.period.count(":") == 3:
-            mode, days, points, _bucket = self.period.split(":")
-            if mode == "halve":
-                return _("Halved after %(days)s days without activity") % {"days": days}
-            return _("%(points)s points off after %(days)s days without activity") % {
-                "points": points,
-                "days": days,
-            }
         return self.label
+
+
+class DecayRun(models.Model):
+    """One score-decay run: its parameters and how many contacts it touched.
+
+    A run writes this row and one UPDATE of the contacts (which appends the
+    run's id to ``Contact.decay_runs``). ``period`` names the configuration and
+    its time bucket: a contact decays at most once per period, however often
+    the daily schedule runs (a run that decays nobody leaves no row).
+    """
+
+    class Mode(models.TextChoices):
+        HALVE = "halve", _("halve")
+        SUBTRACT = "subtract", _("subtract")
+
+    period = models.CharField(_("period"), max_length=64, db_index=True)
+    mode = models.CharField(_("mode"), max_length=8, choices=Mode.choices)
+    days = models.PositiveIntegerField(_("days without activity"))
+    points = models.PositiveIntegerField(_("points"), null=True, blank=True)
+    cutoff = models.DateTimeField(_("inactive since before"))
+    ran_at = models.DateTimeField(_("ran at"))
+    contacts = models.PositiveIntegerField(_("contacts decayed"), default=0)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("decay run")
+        verbose_name_plural = _("decay runs")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.explanation
+
+    @property
+    def explanation(self) -> str:
+        """What the run did, in the reader's language."""
+        if self.mode == self.Mode.HALVE:
+            return _("Halved after %(days)s days without activity") % {"days": self.days}
+        return _("%(points)s points off after %(days)s days without activity") % {
+            "points": self.points,
+            "days": self.days,
+        }
+
+    def share_of(self, score: int) -> int:
+        """The points (<= 0) this run takes from a contact whose score is ``score``;
+        the same arithmetic as the SQL in wagtail_journey.decay."""
+        if score <= 0:
+            return 0
+        if self.mode == self.Mode.HALVE:
+            return -(score - score // 2)
+        return -min(score, self.points or 0)
 
 
 class LifecycleTransition(models.Model):

@@ -8,9 +8,10 @@ from wagtail_journey.stages import rebuild_journey_stages
 
 class Command(BaseCommand):
     help = (
-        "Set every contact's score to the sum of its ledger (ScoreChange rows). "
-        "With --replay, first rebuild the rule rows of the ledger from the touchpoints "
-        "using the scoring rules as they are now (decay and manual rows are kept)."
+        "Set every contact's score to the sum of its ledger (ScoreChange rows) plus its "
+        "share of each decay run, replayed in order. With --replay, first rebuild the rule "
+        "rows of the ledger from the touchpoints using the scoring rules as they are now "
+        "(manual rows and decay runs are kept)."
     )
 
     def add_arguments(self, parser):
