@@ -31,4 +31,7 @@ def run_in_threads(func: Callable[[], object], count: int, timeout: float = 120)
         t.start()
     for t in threads:
         t.join(timeout=timeout)
+    hung = [t for t in threads if t.is_alive()]
+    if hung:  # a deadlock or a lost wake-up: never report it as "no errors"
+        errors.append(TimeoutError(f"{len(hung)} of {count} threads still running"))
     return errors

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
@@ -316,8 +317,10 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
     stage, utm, properties). Call inside a transaction. Rows are inserted in
     bulk; the visitors' contact links are read under the same row lock as
     ``_current_contact`` takes, so a batch racing an identification is either
-    seen by it or sees it. Items of visitors or pages erased meanwhile are
-    dropped (an erasure is not undone). Reactions then run per touchpoint,
+    seen by it or sees it; an item that names the contact its visitor had at
+    the time keeps that contact. Items of visitors or contacts erased
+    meanwhile are dropped (an erasure is not undone); a page deleted
+    meanwhile is left out. Reactions then run per touchpoint,
     exactly as record() runs them; audience-only touchpoints have none.
     """
     from wagtail.models import Page
@@ -335,18 +338,30 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
     pages = (
         set(Page.objects.filter(pk__in=page_ids).values_list("pk", flat=True)) if page_ids else ()
     )
+    # The contact a visitor had when the event happened wins over today's link
+    # (a shared browser identified as someone else since); an erased one drops it.
+    then_ids = {i["c"] for i in items if i.get("c")}
+    contacts = (
+        set(Contact.objects.filter(pk__in=then_ids).values_list("pk", flat=True))
+        if then_ids
+        else ()
+    )
+    aware = settings.USE_TZ
     rows = []
     seen: dict[int, datetime] = {}
     for i in items:
-        if i["v"] not in visitors:
+        if i["v"] not in visitors or (i.get("c") and i["c"] not in contacts):
             continue
         when = datetime.fromtimestamp(i["t"], tz=UTC)
+        if not aware:
+            when = timezone.make_naive(when, timezone.get_default_timezone())
         audience_only = bool(i.get("a"))
+        contact_id = None if audience_only else (i.get("c") or visitors[i["v"]])
         rows.append(
             Touchpoint(
                 kind=i["k"],
                 occurred_at=when,
-                contact_id=None if audience_only else visitors[i["v"]],
+                contact_id=contact_id,
                 visitor_id=i["v"],
                 page_id=i["p"] if i.get("p") in pages else None,
                 session=i.get("s"),

@@ -98,6 +98,7 @@ def test_exempt_audience_views_stay_audience_only_when_buffered(buffered, exempt
     exempt.WAGTAIL_JOURNEY = {**exempt.WAGTAIL_JOURNEY, "TRACKING_BUFFER": "default"}
     web.get("/article/")
     web.get("/article/")
+    assert buffer.pending() == 2 and not Touchpoint.objects.exists()
     buffer.flush()
     views = Touchpoint.objects.filter(kind="page_view")
     assert views.count() == 2
@@ -113,6 +114,7 @@ def test_views_buffered_before_an_identification_join_the_contact_and_are_scored
     visitor = Visitor.objects.get()
     contact, _ = get_or_create_contact("reader@example.com")
     record("form_submitted", contact=contact, visitor=visitor)  # identifies the visitor
+    assert buffer.pending() == 2 and not Touchpoint.objects.filter(kind="page_view").exists()
     buffer.flush()
     views = Touchpoint.objects.filter(kind="page_view")
     assert views.count() == 2 and {v.contact_id for v in views} == {contact.pk}
@@ -277,3 +279,59 @@ def test_a_page_view_is_stored_directly_when_redis_is_away(
     assert response.status_code == 200
     view = Touchpoint.objects.get(kind="page_view")  # not lost: one INSERT instead
     assert view.page_id == article.pk and view.visitor.consented_at is not None
+
+
+def test_one_item_the_database_refuses_does_not_hold_back_its_batch(buffered):
+    visitor = Visitor.objects.create(consented_at=timezone.now())
+    good = [buffer.item("ok", visitor=visitor, audience_only=False) for _ in range(3)]
+    # A lone surrogate is valid JSON but PostgreSQL's jsonb refuses it (the
+    # collect endpoint strips them; this item stands for any refused one).
+    bad = buffer.item("bad", visitor=visitor, audience_only=False, properties={"a": "\ud800"})
+    buffer.push(good[0], bad, *good[1:])
+    assert buffer.flush() == 3
+    assert Touchpoint.objects.filter(kind="ok").count() == 3
+    assert not Touchpoint.objects.filter(kind="bad").exists()
+    assert buffer.dead_letters() == 1
+    assert buffer.pending() == 0 and buffer.in_flight() == 0
+
+
+def test_views_keep_the_person_the_browser_belonged_to_when_they_happened(
+    buffered, consented, article
+):
+    visitor = Visitor.objects.get()
+    ana, _ = get_or_create_contact("ana@example.com")
+    bob, _ = get_or_create_contact("bob@example.com")
+    record("form_submitted", contact=ana, visitor=visitor)  # Ana's browser
+    consented.get("/article/")
+    consented.get("/article/")
+    record("form_submitted", contact=bob, visitor=visitor)  # then Bob signs up on it
+    buffer.flush()
+    views = Touchpoint.objects.filter(kind="page_view")
+    assert views.count() == 2 and {v.contact_id for v in views} == {ana.pk}
+
+
+def test_views_of_a_contact_erased_before_the_flush_are_not_stored(buffered, consented, article):
+    visitor = Visitor.objects.get()
+    ana, _ = get_or_create_contact("ana@example.com")
+    record("form_submitted", contact=ana, visitor=visitor)
+    consented.get("/article/")
+    ana.delete()  # erased while the view waited in Redis
+    buffer.flush()
+    assert not Touchpoint.objects.filter(kind="page_view").exists()
+
+
+def test_beacon_events_are_stored_directly_when_redis_is_away(buffered, consented, monkeypatch):
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    def away(*args, **kwargs):
+        raise RedisConnectionError("Connection refused")
+
+    monkeypatch.setattr(buffer, "push_limited", away)
+    response = consented.post(
+        "/journey/collect/",
+        '{"events": [{"kind": "video_play"}]}',
+        content_type="application/json",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert response.status_code == 204
+    assert Touchpoint.objects.filter(kind="video_play").count() == 1

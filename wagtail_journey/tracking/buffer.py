@@ -35,7 +35,7 @@ import uuid
 from typing import Any
 
 from django.core.cache import caches
-from django.db import IntegrityError, transaction
+from django.db import transaction
 
 from wagtail_journey.conf import journey_settings
 
@@ -43,11 +43,11 @@ logger = logging.getLogger(__name__)
 
 FLUSH_TASK = "wagtail_journey.tracking.buffer.flush"
 try:
-    from redis.exceptions import ConnectionError as RedisConnectionError
-    from redis.exceptions import TimeoutError as RedisTimeoutError
+    from redis.exceptions import RedisError
 
-    #: What a push raises when Redis cannot be reached (callers may fall back).
-    REDIS_ERRORS: tuple[type[Exception], ...] = (RedisConnectionError, RedisTimeoutError)
+    #: What a push raises when Redis fails (unreachable, read-only, out of
+    #: memory): callers fall back to storing directly.
+    REDIS_ERRORS: tuple[type[Exception], ...] = (RedisError,)
 except ImportError:  # without the redis extra there is no buffer (check E013)
     REDIS_ERRORS = ()
 SCHEDULE_NAME = "journey-tracking-buffer"
@@ -112,6 +112,10 @@ def item(
 ) -> dict[str, Any]:
     """One buffered touchpoint, in the short keys ``record_batch`` reads."""
     data: dict[str, Any] = {"k": kind, "t": time.time(), "v": visitor.pk}
+    if not audience_only and visitor.contact_id:
+        # The person this browser belonged to when it happened: a later
+        # identification as someone else (a shared browser) must not take it.
+        data["c"] = visitor.contact_id
     for key, value in (
         ("a", audience_only),
         ("p", page_id),
@@ -239,27 +243,64 @@ def flush(max_batches: int = 100, *, gather: bool = False) -> int:
 
 
 def store_batch(batch_id: str, raw: list[bytes | str]) -> int:
-    """Commit one claimed batch exactly once, then forget it in Redis."""
-    from wagtail_journey.events import record_batch
+    """Commit one claimed batch exactly once, then forget it in Redis.
+
+    If the batch fails as a whole (an item the database refuses, a bug in a
+    reaction), it is stored again item by item, each in a savepoint: the good
+    items are kept and each bad one goes to the dead-letter list (logged,
+    ``dead_letters()``), so one bad beacon never holds back 499 others.
+    A failure of the database itself leaves the batch in flight for recovery.
+    """
     from wagtail_journey.models import TrackingBatch
 
-    stored = 0
+    items = [json.loads(r) for r in raw]
     try:
         with transaction.atomic():
             # Inserted first: a second worker on the same batch waits here for
             # the first one's transaction, then fails on the unique key.
             TrackingBatch.objects.create(key=batch_id)
-            stored = len(record_batch([json.loads(r) for r in raw]))
-    except IntegrityError:
-        if not TrackingBatch.objects.filter(key=batch_id).exists():
-            raise  # not the batch key: a real error, keep the batch for recovery
-        logger.info("wagtail_journey: tracking batch %s was already stored", batch_id)
-    client = _client()
-    pipe = client.pipeline(transaction=False)
+            stored = _store(items)
+    except Exception:
+        if TrackingBatch.objects.filter(key=batch_id).exists():
+            logger.info("wagtail_journey: tracking batch %s was already stored", batch_id)
+            stored = 0
+        else:
+            logger.exception("wagtail_journey: tracking batch %s failed; item by item", batch_id)
+            stored = _store_one_by_one(batch_id, items)
+    pipe = _client().pipeline(transaction=False)
     pipe.delete(_key(f"batch:{batch_id}"))
     pipe.zrem(_key("inflight"), batch_id)
     pipe.execute()
     return stored
+
+
+def _store(items: list[dict[str, Any]]) -> int:
+    from wagtail_journey.events import record_batch
+
+    return len(record_batch(items))
+
+
+def _store_one_by_one(batch_id: str, items: list[dict[str, Any]]) -> int:
+    from wagtail_journey.models import TrackingBatch
+
+    stored, dead = 0, []
+    with transaction.atomic():
+        TrackingBatch.objects.create(key=batch_id)
+        for item in items:
+            try:
+                with transaction.atomic():
+                    stored += _store([item])
+            except Exception:
+                logger.exception("wagtail_journey: tracking item refused: %r", item)
+                dead.append(json.dumps(item, separators=(",", ":")))
+    if dead:
+        _client().rpush(_key("dead"), *dead)
+    return stored
+
+
+def dead_letters() -> int:
+    """Items the database refused, kept in Redis for a developer to look at."""
+    return int(_client().llen(_key("dead")))
 
 
 def recover(stale_seconds: float | None = None) -> int:
@@ -281,7 +322,10 @@ def recover(stale_seconds: float | None = None) -> int:
         logger.warning(
             "wagtail_journey: recovering tracking batch %s (%s items)", batch_id, len(raw)
         )
-        stored += store_batch(batch_id, raw)
+        try:
+            stored += store_batch(batch_id, raw)
+        except Exception:  # still failing (database away?): new items must still flow
+            logger.exception("wagtail_journey: could not recover tracking batch %s", batch_id)
     return stored
 
 

@@ -14,6 +14,7 @@ nothing), 400/403/405/413/415/429 with a short translated message otherwise.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
 import threading
@@ -31,6 +32,8 @@ from wagtail_journey.tracking import buffer, ratelimit, visitors
 from wagtail_journey.tracking.stages import stage_for_path
 from wagtail_journey.tracking.useragent import classify
 from wagtail_journey.tracking.utm import clean_text
+
+logger = logging.getLogger(__name__)
 
 CONTENT_TYPES = ("application/json", "text/plain")
 #: Kinds only the server records; the browser may not send them.
@@ -212,23 +215,25 @@ def _record_events(request, state, page_id, events, device) -> bool:
     if buffer.enabled():
         # No Page instance here: building one costs more than the whole push.
         audience_only = state.level != visitors.FULL
-        return buffer.push_limited(
-            [
-                buffer.item(
-                    kind,
-                    visitor=state.visitor,
-                    audience_only=audience_only,
-                    page_id=page_id if path is not None else None,
-                    session=state.session,
-                    device=device,
-                    journey_stage=stage or "",
-                    properties=props,
-                    new_session=state.new_session and n == 0,
-                )
-                for n, (kind, props) in enumerate(events)
-            ],
-            *limit,
-        )
+        items = [
+            buffer.item(
+                kind,
+                visitor=state.visitor,
+                audience_only=audience_only,
+                page_id=page_id if path is not None else None,
+                session=state.session,
+                device=device,
+                journey_stage=stage or "",
+                properties=props,
+                new_session=state.new_session and n == 0,
+            )
+            for n, (kind, props) in enumerate(events)
+        ]
+        try:
+            return buffer.push_limited(items, *limit)
+        except buffer.REDIS_ERRORS:
+            # Redis is away: store these events the unbuffered way rather than lose them.
+            logger.warning("wagtail_journey: tracking buffer unavailable, events stored directly")
     if not ratelimit.allow(*limit):
         return False
     page = Page(pk=page_id, path=path) if path is not None else None

@@ -12,7 +12,9 @@ from django.utils.html import strip_tags
 UTM_KEYS = ("source", "medium", "campaign", "term", "content")
 #: Longest UTM value kept; longer values are cut (campaign names are short).
 UTM_MAX_LENGTH = 100
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+# Control characters, and lone UTF-16 surrogates (valid in JSON, refused by
+# PostgreSQL's jsonb and by UTF-8 encoders).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]+")
 _SPACES = re.compile(r"\s+")
 _HOST = re.compile(r"^[a-z0-9.-]{1,253}$")
 
