@@ -375,6 +375,17 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
         if i.get("n"):
             seen[i["v"]] = max(when, seen.get(i["v"], when))
     Touchpoint.objects.bulk_create(rows, batch_size=500)
+    reacting = sorted({r.contact_id for r in rows if r.contact_id and not r.audience_only})
+    if reacting:
+        # Reactions lock contacts one by one in touchpoint order; two batches
+        # sharing contacts would deadlock. Taking them all now, in one order,
+        # makes the reactions' own locks no-ops.
+        list(
+            Contact.objects.select_for_update()
+            .filter(pk__in=reacting)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
     if seen:
         # A new session touches the visitor, as resolve() does unbuffered.
         Visitor.objects.filter(pk__in=seen).update(

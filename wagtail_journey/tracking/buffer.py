@@ -192,7 +192,11 @@ def _queued(length: int, added: int) -> None:
 
 
 def _queue_flush(gather: bool = False) -> None:
+    from django_q.conf import Conf
     from django_q.tasks import async_task
+
+    if Conf.SYNC:  # the task would run here, in the request: never sleep there
+        gather = False
 
     try:
         async_task(FLUSH_TASK, gather=gather, task_name="journey-tracking-flush", save=False)
