@@ -43,6 +43,7 @@ from wagtail_journey.decay import (  # noqa: F401 - re-exported
     decay_period,
     decay_shares,
     ledger_sums,
+    lock_for_rebuild,
     remember_places,
     replay_decay,
     run_decay,
@@ -439,8 +440,18 @@ def explain_score(contact: Contact, limit: int = 100) -> ScoreExplanation:
 
 def sync_scores_from_ledger(contact_ids: Iterable[int] | None = None) -> int:
     """Set Contact.score to the sum of its ledger plus its share of every decay
-    run (replayed, one UPDATE per run, then one UPDATE); returns rows fixed."""
+    run (replayed, one UPDATE per run, then one UPDATE); returns rows fixed.
+
+    One transaction that live scoring and decay runs wait for
+    (:func:`~wagtail_journey.decay.lock_for_rebuild`): a score scored
+    meanwhile would otherwise be overwritten with a sum that misses it."""
     ids = None if contact_ids is None else list(contact_ids)
+    with transaction.atomic():
+        lock_for_rebuild()
+        return _sync_scores(ids)
+
+
+def _sync_scores(ids: list[int] | None) -> int:
     replay_decay(ids)
     total = Subquery(
         ScoreChange.objects.filter(contact=OuterRef("pk"))
@@ -469,14 +480,20 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
     touchpoint was scored after later ones (module docstring). The new rows
     are written before the old ones go, so each can take its old row's place
     among the decay runs (:func:`stamp_replayed_rows`).
+
+    Live scoring and decay runs wait until it commits
+    (:func:`~wagtail_journey.decay.lock_for_rebuild`, taken before anything is
+    read): a row scored meanwhile would break the unique (rule, touchpoint)
+    or be re-stamped as replayed, and a run would be undone.
     """
-    rules = active_rules()
-    by_kind: dict[str, list[ScoringRule]] = defaultdict(list)
-    for r in rules:
-        by_kind[r.kind].append(r)
-    paths = page_paths(r.page_id for r in rules if r.include_subpages)
     made = 0
     with transaction.atomic():
+        lock_for_rebuild()
+        rules = active_rules()
+        by_kind: dict[str, list[ScoringRule]] = defaultdict(list)
+        for r in rules:
+            by_kind[r.kind].append(r)
+        paths = page_paths(r.page_id for r in rules if r.include_subpages)
         ledger = ScoreChange.objects.filter(reason=ScoreChange.Reason.RULE)
         tps = Touchpoint.objects.filter(contact__isnull=False, kind__in=list(by_kind))
         if contact_ids is not None:
