@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection, connections
+from django.db.models import Sum
 from django.utils import timezone
 
 from wagtail_journey import record
@@ -54,6 +55,18 @@ def in_threads(*jobs):
     return results
 
 
+def visits(ids, seed, count, when):
+    """A job: ``count`` page views of contacts picked at random among ``ids``."""
+
+    def job():
+        rnd = random.Random(seed)
+        for _ in range(count):
+            contact = Contact.objects.get(pk=rnd.choice(ids))
+            record("page_view", contact=contact, occurred_at=when)
+
+    return job
+
+
 def scores():
     return dict(Contact.objects.values_list("pk", "score"))
 
@@ -87,20 +100,11 @@ def test_decay_racing_live_scoring_stays_explainable_and_rebuildable():
     # Old activity: contacts stay inactive, so every run can decay them.
     long_ago = timezone.now() - timedelta(days=400)
 
-    def visits(seed):
-        def job():
-            rnd = random.Random(seed)
-            for _ in range(25):
-                contact = Contact.objects.get(pk=rnd.choice(ids))
-                record("page_view", contact=contact, occurred_at=long_ago)
-
-        return job
-
     def decays():
         start = timezone.now()
         return [apply_decay(start + timedelta(days=90 * (i + 1)), HALVE) for i in range(8)]
 
-    runs = in_threads(visits(1), visits(2), visits(3), decays)[-1]
+    runs = in_threads(*(visits(ids, seed, 25, long_ago) for seed in (1, 2, 3)), decays)[-1]
     assert runs[0] == 4
     assert sum(runs) == sum(DecayRun.objects.values_list("contacts", flat=True))
     assert ScoreChange.objects.filter(reason="rule").count() == 75
@@ -112,3 +116,49 @@ def test_decay_racing_live_scoring_stays_explainable_and_rebuildable():
     assert scores() == incremental
     replay_rules()
     assert scores() == incremental
+
+
+def ledger_state():
+    fields = ("contact_id", "rule_id", "touchpoint_id", "delta", "after_decay_run")
+    return sorted(ScoreChange.objects.values_list(*fields), key=repr)
+
+
+def test_a_replay_beside_live_scoring_and_decay_ends_as_a_replay_alone():
+    """``rebuild_scores --replay`` while page views are scored and decay runs:
+    no unique violation or deadlock, no run undone, no live row re-stamped.
+    Live scoring and decay wait for the rebuild, so the end state is one a
+    replay run alone afterwards leaves unchanged."""
+    ScoringRule.objects.create(name="view", kind="page_view", points=7)
+    contacts = [Contact.objects.create(email=f"q{i}@example.com") for i in range(4)]
+    ids = [c.pk for c in contacts]
+    long_ago = timezone.now() - timedelta(days=400)
+    for c in contacts:  # scored rows and a run before the race: the replay has work
+        add_manual_change(c, 40, "import")
+        for _ in range(3):
+            record("page_view", contact=c, occurred_at=long_ago)
+    start = timezone.now()
+    assert apply_decay(start + timedelta(days=90), HALVE) == 4
+
+    def decays():
+        return [apply_decay(start + timedelta(days=90 * (i + 2)), HALVE) for i in range(6)]
+
+    def rebuilds():
+        for _ in range(3):
+            replay_rules()
+            sync_scores_from_ledger()
+
+    in_threads(visits(ids, 1, 30, long_ago), visits(ids, 2, 30, long_ago), decays, rebuilds)
+    assert ScoreChange.objects.filter(reason="rule").count() == 4 * 3 + 60
+    ledger = dict(
+        ScoreChange.objects.order_by()
+        .values("contact")
+        .annotate(s=Sum("delta"))
+        .values_list("contact", "s")
+    )
+    for c in Contact.objects.all():
+        assert c.score == ledger[c.pk] + c.decay_total
+        assert explain_score(c).total == c.score
+    raced, raced_ledger = scores(), ledger_state()
+    replay_rules()
+    assert scores() == raced
+    assert ledger_state() == raced_ledger

@@ -168,19 +168,53 @@ def _scope(alias: str, contact_ids: list[int] | None) -> tuple[str, list[int]]:
     return f" AND {alias}.id IN ({marks})", list(contact_ids)
 
 
+def lock_for_rebuild() -> None:
+    """Serialise a rebuild (:func:`replay_decay` and the score sync, the rule
+    replay) with live scoring and decay runs; call it first in the rebuild's
+    transaction, before anything is read.
+
+    Without it, on PostgreSQL, a page view scored while the replay deletes the
+    rule rows survives and the replay's INSERT breaks the unique (rule,
+    touchpoint); rows committed meanwhile are re-stamped as replayed; and a
+    run committing between the read of the runs and the UPDATEs is undone.
+
+    The locks are taken in the order every writer takes them, so nothing
+    deadlocks: the run table as :func:`apply_decay` takes it (a run waits, then
+    sees the rebuilt scores), then the contacts, then the ledger. Live scoring
+    locks a contact row before it writes the ledger; a rebuild that held the
+    ledger and then waited for that row would deadlock with it, so the
+    contacts table is locked (EXCLUSIVE: plain reads go on, contact writes,
+    touchpoints of contacts and scoring wait until the rebuild commits). On
+    SQLite a write takes the database's single write lock, which serialises
+    writers already: a no-op UPDATE takes it before any read.
+    """
+    qn = connection.ops.quote_name
+    run_t, contact_t = qn(DecayRun._meta.db_table), qn(Contact._meta.db_table)
+    ledger_t = qn(ScoreChange._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(f"LOCK TABLE {run_t} IN EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {contact_t} IN EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {ledger_t} IN SHARE ROW EXCLUSIVE MODE")
+        else:
+            cursor.execute(f"UPDATE {run_t} SET id = id WHERE id < 0")  # noqa: S608
+
+
 def replay_decay(contact_ids: Iterable[int] | None = None) -> int:
     """Recompute ``Contact.decay_total`` from the ledger and the runs, one
     set-based UPDATE per run (runs are few); returns the runs replayed.
 
     At run k a contact had the sum of its ledger rows written before k
     (``after_decay_run < k``) plus what earlier runs took: the score the run
-    saw, so the replay takes the same share.
+    saw, so the replay takes the same share. Serialised with live scoring
+    and decay runs (:func:`lock_for_rebuild`).
     """
     ids = None if contact_ids is None else list(contact_ids)
     qn = connection.ops.quote_name
     contact_t, ledger_t = qn(Contact._meta.db_table), qn(ScoreChange._meta.db_table)
-    runs = list(DecayRun.objects.filter(contacts__gt=0).order_by("pk"))
     with transaction.atomic(), connection.cursor() as cursor:
+        lock_for_rebuild()
+        runs = list(DecayRun.objects.filter(contacts__gt=0).order_by("pk"))
         scope, params = _scope(contact_t, ids)
         cursor.execute(
             f"UPDATE {contact_t} SET decay_total = 0 WHERE decay_total <> 0{scope}",  # noqa: S608

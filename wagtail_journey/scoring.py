@@ -2,9 +2,22 @@
 
 The score of a contact is the sum of its ScoreChange rows plus what decay took
 (``Contact.decay_total``, see wagtail_journey.decay); Contact.score is a cache
-of that. Incremental scoring (the ``scoring`` reaction) and the replay in
-:func:`replay_rules` share :func:`rule_matches` and :func:`cap_allows`, so
-both give the same ledger.
+of that. Incremental scoring (the ``scoring`` reaction), identified-history
+scoring (:func:`score_history`) and the replay in :func:`replay_rules` share
+:func:`rule_matches` and :class:`CapCounter`.
+
+They give the same ledger when touchpoints are scored in the order they
+happened (live traffic). A capped rule's counter is greedy, so the ledger
+depends on the order touchpoints are taken, and they can differ when a
+touchpoint arrives after later ones were already scored: an identified
+visitor's history, or a back-dated event. Scoring then keeps the rows already
+in the ledger and caps the late touchpoint against them, while the replay
+takes every touchpoint in time order (``occurred_at``, then id) and may keep
+the early one instead. Example, cap 1 per day: the contact scores a view at
+13h, one at 26h is blocked; a history brings one at 0h, blocked by the 13h
+row. The ledger holds the 13h row; a replay holds the 0h and 26h rows. So
+``rebuild_scores --replay`` can change such scores without a rule change;
+the plain rebuild (:func:`sync_scores_from_ledger`) never does.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from wagtail_journey.decay import (  # noqa: F401 - re-exported
     decay_period,
     decay_shares,
     ledger_sums,
+    lock_for_rebuild,
     remember_places,
     replay_decay,
     run_decay,
@@ -132,8 +146,15 @@ class CapCounter:
     that arrives late (an identified visitor's history, a back-dated event)
     neither overfills a window with the contact's later rows nor is blocked by
     rows more than a window away. The ``scoring`` reaction uses it too (with
-    the few rows near the touchpoint), so incremental scoring, replay and
-    history agree.
+    the few rows near the touchpoint).
+
+    ``take`` is greedy: the first touchpoint taken keeps its place, so the
+    result depends on the order. Incremental scoring, replay and history agree
+    when touchpoints are taken in time order; a late touchpoint (history,
+    back-dated event) taken after later ones can be blocked where the replay,
+    taking it first, blocks a later one instead (see the module docstring).
+    Making caps order-independent would mean displacing rows already scored;
+    the ledger never does that.
     """
 
     def __init__(self, scored: Iterable[tuple[int, datetime]] = ()) -> None:
@@ -419,8 +440,18 @@ def explain_score(contact: Contact, limit: int = 100) -> ScoreExplanation:
 
 def sync_scores_from_ledger(contact_ids: Iterable[int] | None = None) -> int:
     """Set Contact.score to the sum of its ledger plus its share of every decay
-    run (replayed, one UPDATE per run, then one UPDATE); returns rows fixed."""
+    run (replayed, one UPDATE per run, then one UPDATE); returns rows fixed.
+
+    One transaction that live scoring and decay runs wait for
+    (:func:`~wagtail_journey.decay.lock_for_rebuild`): a score scored
+    meanwhile would otherwise be overwritten with a sum that misses it."""
     ids = None if contact_ids is None else list(contact_ids)
+    with transaction.atomic():
+        lock_for_rebuild()
+        return _sync_scores(ids)
+
+
+def _sync_scores(ids: list[int] | None) -> int:
     replay_decay(ids)
     total = Subquery(
         ScoreChange.objects.filter(contact=OuterRef("pk"))
@@ -442,18 +473,27 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
     now), keeping manual rows; then sync scores, replaying decay. Returns rule
     rows made.
 
-    Streams touchpoints in (contact, id) order and counts caps in memory, so it
-    runs a fixed number of queries per batch, not per touchpoint. The new rows
+    Streams touchpoints in (contact, occurred_at, id) order, the time order
+    live scoring and :func:`score_history` take them in, and counts caps in
+    memory, so it runs a fixed number of queries per batch, not per
+    touchpoint. A capped rule's rows can differ from the ledger's where a
+    touchpoint was scored after later ones (module docstring). The new rows
     are written before the old ones go, so each can take its old row's place
     among the decay runs (:func:`stamp_replayed_rows`).
+
+    Live scoring and decay runs wait until it commits
+    (:func:`~wagtail_journey.decay.lock_for_rebuild`, taken before anything is
+    read): a row scored meanwhile would break the unique (rule, touchpoint)
+    or be re-stamped as replayed, and a run would be undone.
     """
-    rules = active_rules()
-    by_kind: dict[str, list[ScoringRule]] = defaultdict(list)
-    for r in rules:
-        by_kind[r.kind].append(r)
-    paths = page_paths(r.page_id for r in rules if r.include_subpages)
     made = 0
     with transaction.atomic():
+        lock_for_rebuild()
+        rules = active_rules()
+        by_kind: dict[str, list[ScoringRule]] = defaultdict(list)
+        for r in rules:
+            by_kind[r.kind].append(r)
+        paths = page_paths(r.page_id for r in rules if r.include_subpages)
         ledger = ScoreChange.objects.filter(reason=ScoreChange.Reason.RULE)
         tps = Touchpoint.objects.filter(contact__isnull=False, kind__in=list(by_kind))
         if contact_ids is not None:
@@ -467,7 +507,7 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
         first_new = (ScoreChange.objects.aggregate(m=Max("id"))["m"] or 0) + 1
         pending: list[ScoreChange] = []
         current = None
-        for tp in tps.order_by("contact_id", "id").iterator(chunk_size=batch_size):
+        for tp in tps.order_by("contact_id", "occurred_at", "id").iterator(chunk_size=batch_size):
             if tp.contact_id != current:
                 caps = CapCounter()
                 current = tp.contact_id

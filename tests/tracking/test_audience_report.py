@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth.models import Group, Permission
@@ -298,3 +299,38 @@ def test_the_demo_fills_the_report_once():
     busy_days = [d for d in summary.days if d.anonymous_views]
     assert len(busy_days) == 29  # every day of the period but today, left to real visits
     assert summary.totals.anonymous_visitors < summary.totals.anonymous_views
+
+
+def test_an_editor_in_another_time_zone_sees_one_site_day_in_one_row(settings, reader, article):
+    """Touchpoints and aggregates of a Paris day share a row for an editor in New York.
+
+    03:00 in Paris is 21:00 the evening before in New York: cut in the
+    editor's time zone, the consented view would land a row above the
+    anonymous views the public site counted on the same Paris day.
+    """
+    from wagtail.users.models import UserProfile
+
+    settings.TIME_ZONE = "Europe/Paris"
+    profile = UserProfile.get_for_user(reader.get(URL).wsgi_request.user)
+    profile.current_time_zone = "America/New_York"
+    profile.save()
+    paris = ZoneInfo("Europe/Paris")
+    day = timezone.localdate(timezone=paris) - timedelta(days=3)
+    DailyPageStat.objects.create(day=day, page=article, source="", views=5, visitors=2)
+    visitor = Visitor.objects.create(audience_only=False, consented_at=timezone.now())
+    record(
+        "page_view",
+        visitor=visitor,
+        page=article,
+        occurred_at=datetime.combine(day, time(3, 0), paris),
+    )
+    response = reader.get(
+        URL,
+        {
+            "day_from": (day - timedelta(days=1)).isoformat(),
+            "day_to": (day + timedelta(days=1)).isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    rows = [(d.day, d.anonymous_views, d.consented_views) for d in response.context["summary"].days]
+    assert rows == [(day + timedelta(days=1), 0, 0), (day, 5, 1), (day - timedelta(days=1), 0, 0)]

@@ -36,6 +36,11 @@ def _pages_with_statistics(request) -> QuerySet:
 
 
 def _local_day(value: datetime | None) -> date | None:
+    """The date the editor typed: the range field made it aware in the *current* time zone.
+
+    Reading it back in that same zone gives the typed date, which the report
+    then reads as a site-local day (see :mod:`wagtail_journey.tracking.audience`).
+    """
     if value is None:
         return None
     return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()

@@ -10,7 +10,9 @@ hash cannot be recomputed or linked across days once the day is over.
 The source is not part of the hash: a visitor who reaches the same page twice
 in a day from two sources is one unique visitor of that page, counted on the
 source of their first view, so the Audience report can add sources up.
-Days are the site's local days (``TIME_ZONE``), as everywhere in the admin.
+Days are the site's local days (``TIME_ZONE``, Django's default time zone,
+not the current one, which a middleware or the admin may have changed), the
+days the Audience report reads them in.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def _cache():
 
 def _seconds_left(now: datetime) -> int:
     """Seconds until the next local midnight (plus a minute), right on DST days too."""
-    local = timezone.localtime(now)
+    local = timezone.localtime(now, timezone.get_default_timezone())
     tomorrow = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), local.tzinfo)
     # Aware datetimes sharing a tzinfo subtract as wall clocks; in UTC they subtract as time.
     left = tomorrow.astimezone(UTC) - local.astimezone(UTC)
@@ -67,7 +69,7 @@ def count_view(
 ) -> None:
     """Add one anonymous page view (and a unique visitor the first time today)."""
     now = timezone.now()
-    day = timezone.localdate(now)
+    day = timezone.localdate(now, timezone.get_default_timezone())
     new_visitor = 0
     if unique:
         h = visitor_hash(day, now, ip, user_agent, host, str(page_id))

@@ -12,6 +12,12 @@ Editors read two kinds of page views side by side:
 
 Every function here runs a fixed number of set-based queries whatever the
 number of rows; the admin view only renders what they return.
+
+Days are the site's local days (``TIME_ZONE``, Django's *default* time zone),
+never the *current* one: in the Wagtail admin the current time zone is the
+editor's profile time zone, while ``DailyPageStat.day`` is counted on the
+public site in ``TIME_ZONE``. Cutting touchpoints into the editor's days would
+put them in a different row from the aggregates of the same day.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ MAX_DAYS = 366
 
 def default_period(today: date | None = None, days: int = DEFAULT_DAYS) -> tuple[date, date]:
     """The last ``days`` days, today included (today in the site's time zone)."""
-    end = today or timezone.localdate()
+    end = today or timezone.localdate(timezone=timezone.get_default_timezone())
     return end - timedelta(days=days - 1), end
 
 
@@ -100,7 +106,8 @@ class AudienceSummary:
 
 
 def _local_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    tz = timezone.get_current_timezone()
+    """The first instant of ``start`` and of the day after ``end``, in the site's time zone."""
+    tz = timezone.get_default_timezone()
     return (
         timezone.make_aware(datetime.combine(start, time.min), tz),
         timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
@@ -116,7 +123,7 @@ def _touchpoint_days(start: date, end: date, page_id: int | None) -> Iterable[di
     if page_id is not None:
         views = views.filter(page_id=page_id)
     return (
-        views.annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_current_timezone()))
+        views.annotate(day=TruncDate("occurred_at", tzinfo=timezone.get_default_timezone()))
         .values("day")
         .annotate(
             audience=Count("id", filter=Q(audience_only=True)),
@@ -130,7 +137,7 @@ def summary(start: date, end: date, page_id: int | None = None) -> AudienceSumma
     """Every day of the period (zeros included) and the period's totals: two queries.
 
     Days are the site's local days (``TIME_ZONE``), the same days the
-    aggregates are counted in.
+    aggregates are counted in, whatever the editor's profile time zone.
     """
     anonymous = (
         DailyPageStat.objects.filter(day__range=(start, end))
