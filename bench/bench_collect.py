@@ -19,7 +19,7 @@ from bench.context import Context
 from bench.database import count_touchpoints, prepare
 from bench.load import LoadResult, Request, merge, run_load
 from bench.rounds import error_notes, errors, load_figures, round_notes, run_rounds
-from bench.server import HOST, Server, Worker, tracking_buffered
+from bench.server import HOST, Server, Worker
 from bench.stats import BASELINE, FEATURE, BenchResult, Figure
 
 NAME = "collect"
@@ -64,8 +64,8 @@ def run(ctx: Context) -> BenchResult:
     workers, threads = ctx.args.workers, ctx.args.threads
     labels = {FEATURE: "collect", BASELINE: "bare-insert"}
     server = Server("collect", SETTINGS, ctx.db, ctx.results_dir, workers=workers, threads=threads)
-    buffered = tracking_buffered(ctx.args.redis_url)
-    worker = Worker("collect", SETTINGS, ctx.db, ctx.results_dir) if buffered else None
+    worker = Worker.if_buffered("collect", SETTINGS, ctx)
+    buffered = worker is not None
     accepted = {FEATURE: 0, BASELINE: 0}
     try:
         ctx.log(f"starting the server on {HOST}:{server.port}")
@@ -73,20 +73,18 @@ def run(ctx: Context) -> BenchResult:
         ctx.log(f"preparing {ctx.db.label} (migrate, cache table, demo content)")
         facts = prepare(ctx.db, SETTINGS)
         if worker is not None:
-            ctx.log("tracking is buffered: starting a qcluster to store it")
-            worker.start()
+            worker.start(ctx.log)
         host = facts["hostname"] or "localhost"
         server.wait_ready("/journey/health/")
         before = count_touchpoints(ctx.db, SETTINGS)
         factories = {FEATURE: beacons(facts["home_page_id"], host), BASELINE: bare}
 
-        def cpu() -> float:
-            # The worker stores what the endpoint buffered: its CPU is the
-            # endpoint's cost too (it idles during the bare view's rounds).
-            return server.cpu_seconds() + (worker.cpu_seconds() if worker else 0.0)
+        def cpu(side: str) -> float:
+            # The worker stores what the endpoint buffered: its CPU is the endpoint's cost too.
+            return server.cpu_seconds() + (worker.cpu_of(side) if worker else 0.0)
 
         def load(side: str, seconds: float) -> LoadResult:
-            cpu_before = cpu()
+            cpu_before = cpu(side)
             result = run_load(
                 server.port,
                 factories[side],
@@ -95,7 +93,7 @@ def run(ctx: Context) -> BenchResult:
                 ok_statuses=(204,),
                 host_header=host,
             )
-            result.server_cpu_s = cpu() - cpu_before
+            result.server_cpu_s = cpu(side) - cpu_before
             accepted[side] += result.requests
             return result
 

@@ -20,7 +20,7 @@ from bench.context import Context
 from bench.database import count_touchpoints, prepare
 from bench.load import LoadResult, merge, rotate, run_load
 from bench.rounds import error_notes, errors, load_figures, round_notes, run_rounds
-from bench.server import HOST, Server, Worker, tracking_buffered
+from bench.server import HOST, Server, Worker
 from bench.stats import BASELINE, FEATURE, BenchResult
 
 NAME = "pageview"
@@ -89,8 +89,8 @@ def run(ctx: Context) -> BenchResult:
         )
         for side in (FEATURE, BASELINE)
     }
-    buffered = not aa and tracking_buffered(ctx.args.redis_url)
-    worker = Worker("pageview", JOURNEY_SETTINGS, ctx.db, ctx.results_dir) if buffered else None
+    worker = None if aa else Worker.if_buffered("pageview", JOURNEY_SETTINGS, ctx)
+    buffered = worker is not None
     answered = {FEATURE: 0, BASELINE: 0}
     try:
         # Gunicorn boots Django without touching the database, so both servers
@@ -101,8 +101,7 @@ def run(ctx: Context) -> BenchResult:
         ctx.log(f"preparing {ctx.db.label} (migrate, cache table, demo content)")
         facts = prepare(ctx.db, JOURNEY_SETTINGS)
         if worker is not None:
-            ctx.log("tracking is buffered: starting a qcluster to store it")
-            worker.start()
+            worker.start(ctx.log)
         paths = ctx.args.pageview_paths or facts["paths"]
         host = facts["hostname"] or "localhost"
         ctx.log(f"pages: {' '.join(paths)}; journey only, left out: {facts['journey_only_paths']}")
@@ -115,8 +114,7 @@ def run(ctx: Context) -> BenchResult:
 
         def cpu(side: str) -> float:
             # The worker stores what the journey site buffered: its CPU counts.
-            extra = worker.cpu_seconds() if worker is not None and side == FEATURE else 0.0
-            return servers[side].cpu_seconds() + extra
+            return servers[side].cpu_seconds() + (worker.cpu_of(side) if worker else 0.0)
 
         def load(side: str, seconds: float) -> LoadResult:
             cpu_before = cpu(side)

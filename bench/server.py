@@ -180,11 +180,6 @@ class Server:
         self.stop()
 
 
-def tracking_buffered(redis_url: str | None) -> bool:
-    """Whether the journey site buffers tracking (bench/settings_journey.py)."""
-    return bool(redis_url) and os.environ.get("BENCH_TRACKING_BUFFER") != "off"
-
-
 class Worker:
     """``manage.py qcluster`` beside a server, for sites that buffer tracking.
 
@@ -200,7 +195,23 @@ class Worker:
         self.log_path = log_dir / f"worker-{name}.log"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> None:
+    @classmethod
+    def if_buffered(cls, name: str, settings_module: str, ctx) -> Worker | None:
+        """A worker when the journey site buffers tracking (bench/settings_journey.py:
+        with Redis, unless BENCH_TRACKING_BUFFER=off), else None."""
+        if not ctx.args.redis_url or os.environ.get("BENCH_TRACKING_BUFFER") == "off":
+            return None
+        return cls(name, settings_module, ctx.db, ctx.results_dir)
+
+    def cpu_of(self, side: str) -> float:
+        """The worker's CPU, charged to the feature side only (it idles otherwise)."""
+        from bench.stats import FEATURE
+
+        return self.cpu_seconds() if side == FEATURE else 0.0
+
+    def start(self, log=None) -> None:
+        if log is not None:
+            log("tracking is buffered: starting a qcluster to store it")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = self.log_path.open("w")
         env = self.db.django_env(self.settings_module)

@@ -6,6 +6,7 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
+from tests.threads import run_in_threads
 from wagtail_journey import record
 from wagtail_journey.models import Contact, ScoreChange, ScoringRule
 
@@ -21,28 +22,16 @@ def _needs_postgres():
 
 
 def hammer(contact_id, kind, n=EACH):
-    barrier = threading.Barrier(THREADS)
-    errors = []
     # One timestamp for all: the last-activity UPDATE then touches the row only
     # once, so it is the scoring lock (not that UPDATE) that serialises.
     when = timezone.now()
 
     def work():
-        try:
-            contact = Contact.objects.get(pk=contact_id)
-            barrier.wait()
-            for _ in range(n):
-                record(kind, contact=contact, occurred_at=when)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        contact = Contact.objects.get(pk=contact_id)
+        for _ in range(n):
+            record(kind, contact=contact, occurred_at=when)
 
-    threads = [threading.Thread(target=work) for _ in range(THREADS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = run_in_threads(work, THREADS)
     assert errors == []
 
 

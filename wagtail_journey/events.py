@@ -339,12 +339,20 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
         set(Page.objects.filter(pk__in=page_ids).values_list("pk", flat=True)) if page_ids else ()
     )
     # The contact a visitor had when the event happened wins over today's link
-    # (a shared browser identified as someone else since); an erased one drops it.
-    then_ids = {i["c"] for i in items if i.get("c")}
+    # (a shared browser identified as someone else since); an erased one drops
+    # it. The contacts are locked now, in one order: the reactions lock them
+    # one by one in touchpoint order, and two batches sharing contacts would
+    # deadlock; this way the reactions' own locks are no-ops.
+    wanted = {i.get("c") or visitors.get(i["v"]) for i in items if not i.get("a")} - {None}
     contacts = (
-        set(Contact.objects.filter(pk__in=then_ids).values_list("pk", flat=True))
-        if then_ids
-        else ()
+        set(
+            Contact.objects.select_for_update()
+            .filter(pk__in=wanted)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if wanted
+        else set()
     )
     aware = settings.USE_TZ
     rows = []
@@ -375,28 +383,16 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
         if i.get("n"):
             seen[i["v"]] = max(when, seen.get(i["v"], when))
     Touchpoint.objects.bulk_create(rows, batch_size=500)
-    reacting = sorted({r.contact_id for r in rows if r.contact_id and not r.audience_only})
-    if reacting:
-        # Reactions lock contacts one by one in touchpoint order; two batches
-        # sharing contacts would deadlock. Taking them all now, in one order,
-        # makes the reactions' own locks no-ops.
-        list(
-            Contact.objects.select_for_update()
-            .filter(pk__in=reacting)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
     if seen:
         # A new session touches the visitor, as resolve() does unbuffered.
         Visitor.objects.filter(pk__in=seen).update(
             last_seen_at=Case(*(When(pk=pk, then=Value(t)) for pk, t in seen.items()))
         )
     chain = _chain.get()
-    for touchpoint in rows:
+    for touchpoint in rows:  # audience-only ones have no reaction (_run says so)
         touchpoint.is_new = True
-        if not touchpoint.audience_only:
-            _run(touchpoint, deferred=False, chain=chain)
-            _schedule_deferred(touchpoint)
+        _run(touchpoint, deferred=False, chain=chain)
+        _schedule_deferred(touchpoint)
     return rows
 
 

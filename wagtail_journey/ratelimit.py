@@ -88,20 +88,28 @@ def redis_counter(
     if not isinstance(cache, RedisCache):
         return None
     key, start = _counter(scope, ident, window, now)
-    return cache.make_and_validate_key(f"wj-rl:{key}:{start}"), window + 5
+    return cache.make_and_validate_key(_cache_key(key, start)), _expiry(window)
+
+
+def _cache_key(key: str, start: int) -> str:
+    return f"wj-rl:{key}:{start}"
+
+
+def _expiry(window: int) -> int:
+    return window + 5  # a little past the window: a late hit still finds its counter
 
 
 def _hit_cache(key: str, start: int, window: int) -> int:
     cache = caches[journey_settings.RATE_LIMIT_CACHE]
-    cache_key = f"wj-rl:{key}:{start}"
+    cache_key, timeout = _cache_key(key, start), _expiry(window)
     if isinstance(cache, RedisCache):
-        return _hit_redis(cache, cache_key, window + 5)
-    if cache.add(cache_key, 1, timeout=window + 5):
+        return _hit_redis(cache, cache_key, timeout)
+    if cache.add(cache_key, 1, timeout=timeout):
         return 1
     try:
         return cache.incr(cache_key)
     except ValueError:  # expired between add and incr
-        cache.add(cache_key, 1, timeout=window + 5)
+        cache.add(cache_key, 1, timeout=timeout)
         return 1
 
 

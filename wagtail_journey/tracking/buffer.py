@@ -92,7 +92,9 @@ def _script(source: str):
 
 
 def _key(name: str) -> str:
-    # One hash tag: the three keys live on one Redis Cluster slot, as Lua needs.
+    # One hash tag keeps the buffer's own keys on one slot, should Redis ever
+    # be a cluster (Django's RedisCache is not cluster-aware today, and the
+    # visitor's rate-limit counter that _COUNT_AND_PUSH also touches has none).
     cache = caches[journey_settings.TRACKING_BUFFER]
     return cache.make_and_validate_key(f"wj-buffer:{{q}}:{name}")
 

@@ -28,6 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.events import KIND_RE
+from wagtail_journey.ratelimit import client_ip
 from wagtail_journey.tracking import buffer, ratelimit, visitors
 from wagtail_journey.tracking.stages import stage_for_path
 from wagtail_journey.tracking.useragent import classify
@@ -169,7 +170,7 @@ def collect(request: HttpRequest) -> HttpResponse:
         return _error(413, _("Payload too large."))
     if not origin_allowed(request):
         return _error(403, _("Origin not allowed."))
-    ip = ratelimit.client_ip(request)
+    ip = client_ip(request)
     if not ratelimit.allow("collect-ip", ip, *journey_settings.COLLECT_RATE_LIMIT_IP):
         return _error(429, _("Too many requests. Please slow down."))
     body = request.read(limit + 1)

@@ -1,4 +1,4 @@
-"""Flood guards of the public tracking endpoints (and, re-exported, the client's IP).
+"""Flood guards of the public tracking endpoints.
 
 Counting is done by :mod:`wagtail_journey.ratelimit` (atomic on every
 deployment: the cache when it increments atomically, else one database upsert).
@@ -7,9 +7,6 @@ deployment: the cache when it increments atomically, else one database upsert).
 from __future__ import annotations
 
 from wagtail_journey import ratelimit
-from wagtail_journey.ratelimit import client_ip
-
-__all__ = ["allow", "client_ip"]
 
 
 def allow(scope: str, ident: str, limit: int, window: int, *, now: float | None = None) -> bool:

@@ -34,6 +34,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.models import Contact, Touchpoint, Visitor
+from wagtail_journey.ratelimit import client_ip
 from wagtail_journey.tracking import ratelimit
 from wagtail_journey.tracking.utm import clean_text
 
@@ -161,9 +162,7 @@ def shop_event(request: HttpRequest) -> HttpResponse:
         return _error(405, _("Use POST."))
     if request.content_type != "application/json":
         return _error(415, _("Send JSON."))
-    if not ratelimit.allow(
-        "shop-ip", ratelimit.client_ip(request), *journey_settings.SHOP_RATE_LIMIT_IP
-    ):
+    if not ratelimit.allow("shop-ip", client_ip(request), *journey_settings.SHOP_RATE_LIMIT_IP):
         return _error(429, _("Too many requests. Please slow down."))
     body = request.read(65_537)
     if len(body) > 65_536:
