@@ -149,6 +149,9 @@ def test_contact_page_shows_each_decay_runs_share(editor, django_assert_max_num_
     assert page.index("Meeting") < page.index("5 points off") < page.index("Called back")
     assert page.index("Called back") < page.index("Halved") < page.index("Webinar")
     assert "add up to" not in page  # every point explained
+    contact.refresh_from_db()
+    assert contact.decay_runs  # kept for the replay, but not shown raw to editors
+    assert contact.decay_runs not in page and "last decay run" not in page
 
 
 def test_deleted_page_shows_a_clear_error_in_the_admin(editor, article):

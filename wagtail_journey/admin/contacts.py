@@ -29,6 +29,8 @@ class ContactAdmin(ModelAdmin):
     search_fields = ("email", "first_name", "last_name")
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
+    # Decay bookkeeping (run ids): the score explanation below shows the runs.
+    inspect_view_fields_exclude = ("decay_runs", "last_decay_run")
     list_per_page = 50
 
     def get_admin_urls_for_registration(self):
