@@ -39,7 +39,7 @@ STATIC_URL = "/static/"
     [
         "from wagtail_journey.blocks import FormBlock",
         "from wagtail_journey.blocks.form import FormBlock",
-        "from wagtail_journey.pages import JourneyFormMixin\nfrom wagtail_journey.blocks import FormBlock",
+        "from wagtail_journey.pages import LandingPage\nFormBlock = None",
         "from wagtail_journey.blocks import landing_blocks\nFormBlock = None",
     ],
 )
