@@ -43,7 +43,7 @@ def test_same_email_in_different_case_at_the_same_moment(home_page):
     for t in threads:
         t.join(timeout=30)
 
-    assert statuses == [200] * len(emails)
+    assert statuses == [303] * len(emails)
     assert Contact.objects.count() == 1
     contact = Contact.objects.get()
     assert contact.email == "ana@example.com"

@@ -27,7 +27,7 @@ class WagtailJourneyConfig(AppConfig):
         # both modules are light and only define functions.
         from django.db.models.signals import post_migrate
 
-        from wagtail_journey import checks, reactions, schedules  # noqa: F401
+        from wagtail_journey import checks, install_checks, reactions, schedules  # noqa: F401
         from wagtail_journey.tracking import attribution, stages  # noqa: F401
 
         stages.connect_signals()

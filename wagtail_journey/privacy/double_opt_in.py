@@ -8,6 +8,8 @@ behalf.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
@@ -71,7 +73,13 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
 
 
 def schedule_confirmation(record: ConsentRecord, base_url: str) -> None:
-    """After commit, queue the confirmation email in a django-q2 task."""
+    """After commit, queue the confirmation email in a django-q2 task.
+
+    The database is what says an email is due (``confirmation_sent_at`` is
+    empty): if the broker cannot be reached (Redis down), the visitor's
+    submission still succeeds and :func:`send_unsent_confirmations`, a
+    schedule, sends it later.
+    """
     from django_q.tasks import async_task
 
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -83,8 +91,49 @@ def schedule_confirmation(record: ConsentRecord, base_url: str) -> None:
             language,
             task_name=f"journey-doi-{record.pk}",
             group="wagtail_journey.double_opt_in",
-        )
+        ),
+        robust=True,  # a broker error is logged, never the visitor's 500
     )
+
+
+#: Seconds a confirmation is left to its queued task before the sweep sends it.
+SWEEP_GRACE_SECONDS = 120
+SWEEP_BATCH = 200
+SWEEP_SCHEDULE = "journey-confirmation-sweep"
+SWEEP_TASK = "wagtail_journey.privacy.double_opt_in.send_unsent_confirmations"
+
+
+def default_base_url() -> str:
+    """The site's own root URL (default Wagtail Site, else WAGTAILADMIN_BASE_URL)."""
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    if site is not None:
+        return site.root_url
+    return getattr(settings, "WAGTAILADMIN_BASE_URL", "") or ""
+
+
+def send_unsent_confirmations() -> int:
+    """Schedule (every minute): send confirmations whose queued task never ran.
+
+    A confirmation is due while its record is unconfirmed, unsent and younger
+    than its link's lifetime; ``send_confirmation`` claims each row, so a task
+    and the sweep never send one twice. Returns how many were sent.
+    """
+    now = timezone.now()
+    due = ConsentRecord.objects.filter(
+        double_opt_in=True,
+        action=ConsentRecord.Action.GRANTED,
+        confirmed_at__isnull=True,
+        confirmation_sent_at__isnull=True,
+        created_at__lte=now - timedelta(seconds=SWEEP_GRACE_SECONDS),
+        created_at__gte=now - timedelta(days=journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS),
+    ).order_by("created_at")
+    ids = list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
+    if not ids:
+        return 0
+    base_url = default_base_url()
+    return sum(send_confirmation(pk, base_url, settings.LANGUAGE_CODE) for pk in ids)
 
 
 def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
