@@ -32,10 +32,7 @@ demo: $(STAMP)
 	@echo "  Wagtail admin:        http://$(DEMO_HOST):$(DEMO_PORT)/admin/  (login: admin / journey-demo)"
 	@echo "  Sent email is written to example_site/sent_mail/. Ctrl-C stops the site and the worker."
 	@echo ""
-	cd example_site && bash -c 'trap "trap - EXIT INT TERM; kill 0" EXIT INT TERM; \
-		../$(PY) manage.py qcluster & \
-		../$(PY) manage.py runserver --noreload $(DEMO_HOST):$(DEMO_PORT) & \
-		wait'
+	cd example_site && ./run_demo.sh ../$(PY) $(DEMO_HOST):$(DEMO_PORT)
 
 # The whole suite on SQLite with the ORM broker (browser tests: make test-e2e).
 test: $(STAMP)

@@ -35,8 +35,9 @@ from wagtail_journey.conf import journey_settings
 from wagtail_journey.forms import build_form
 from wagtail_journey.ratelimit import client_ip, hit
 
-_request: contextvars.ContextVar[HttpRequest | None] = contextvars.ContextVar(
-    "wagtail_journey_request", default=None
+# (request, page) of the page being served; see rendering_request().
+_serving: contextvars.ContextVar[tuple[HttpRequest, Any] | None] = contextvars.ContextVar(
+    "wagtail_journey_serving", default=None
 )
 
 #: Query parameter of the success redirect: the form block id, signed.
@@ -50,7 +51,28 @@ _form_fields: dict[type, list[tuple[str, frozenset[str]]]] = {}
 
 def rendering_request() -> HttpRequest | None:
     """The request whose page is being rendered by :func:`serve_forms`, if any."""
-    return _request.get()
+    serving = _serving.get()
+    return serving[0] if serving else None
+
+
+def rendering_page() -> Any:
+    serving = _serving.get()
+    return serving[1] if serving else None
+
+
+def block_id_of(value: Any, page: Any) -> str:
+    """The StreamField id of form block ``value`` on ``page`` ("" if not found).
+
+    Wagtail 8 puts a StreamField child's id in its template context; Wagtail
+    7.4 does not, so the id is found by identity among the page's form blocks.
+    """
+    if page is None:
+        return ""
+    for stream, index in _form_children(page):
+        child = stream[index]
+        if child.value is value:
+            return child.id or ""
+    return ""
 
 
 def _form_stream_fields(page_class: type) -> list[tuple[str, frozenset[str]]]:
@@ -122,7 +144,7 @@ def serve_forms(callback):
         if not has_form_blocks(page):
             return callback(page, request, serve_args, serve_kwargs)
         response = _render_in_scope(
-            request, lambda: callback(page, request, serve_args, serve_kwargs)
+            request, page, lambda: callback(page, request, serve_args, serve_kwargs)
         )
         _private(response)
         return response
@@ -139,14 +161,14 @@ def _is_form_post(request: HttpRequest) -> bool:
     )
 
 
-def _render_in_scope(request: HttpRequest, make_response) -> HttpResponse:
-    token = _request.set(request)
+def _render_in_scope(request: HttpRequest, page: Any, make_response) -> HttpResponse:
+    token = _serving.set((request, page))
     try:
         response = make_response()
         if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
             response.render()
     finally:
-        _request.reset(token)
+        _serving.reset(token)
     return response
 
 
@@ -216,6 +238,6 @@ def _render(page, request, serve_args, serve_kwargs, extra: dict, status: int) -
         template = page.get_template(request, *serve_args, **serve_kwargs)
         return TemplateResponse(request, template, context, status=status)
 
-    response = _render_in_scope(request, make)
+    response = _render_in_scope(request, page, make)
     _private(response)
     return response

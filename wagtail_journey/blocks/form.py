@@ -158,12 +158,13 @@ class FormBlock(blocks.StructBlock):
         from django.middleware.csrf import get_token
 
         from wagtail_journey.forms import build_form
-        from wagtail_journey.serving import rendering_request, was_sent
+        from wagtail_journey.serving import block_id_of, rendering_page, rendering_request, was_sent
 
         context = super().get_context(value, parent_context=parent_context)
         # {{ page.body }} passes no context: the page being served supplies the request.
         request = context.get("request") or rendering_request()
-        block_id = context.get("id") or ""
+        page = context.get("page") or rendering_page()
+        block_id = context.get("id") or block_id_of(value, page)
         bound = (context.get("journey_forms") or getattr(request, "_wj_forms", None) or {}).get(
             block_id
         )

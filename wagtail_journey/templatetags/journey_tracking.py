@@ -30,12 +30,16 @@ def journey_script(context):
     page = context.get("page")
     state = _state(request)
     enabled = journey_settings.TRACKING_ENABLED
+    # The editor's preview neither tracks nor asks editors for consent.
+    preview = bool(getattr(request, "is_preview", False))
     return {
         "endpoint": reverse("wagtail_journey:collect"),
         "page_id": getattr(page, "pk", "") or "",
-        "track": bool(enabled and state is not None and state.per_visitor),
+        "consent_cookie": journey_settings.CONSENT_COOKIE_NAME,
+        "track": bool(enabled and not preview and state is not None and state.per_visitor),
         "ask": bool(
             enabled
+            and not preview
             and state is not None
             and state.level in ("anonymous", "audience")
             and request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) is None
@@ -45,4 +49,6 @@ def journey_script(context):
 
 @register.inclusion_tag("wagtail_journey/tracking/consent_banner.html", takes_context=True)
 def journey_consent_banner(context):
-    return {"request": context.get("request")}
+    request = context.get("request")
+    # Not in the editor's preview: editors are not visitors to ask.
+    return {"request": request, "hidden": bool(getattr(request, "is_preview", False))}
