@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 
-from wagtail_journey.admin.guard import GuardedSnippetViewSet
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.models import ConsentPurpose
 
 
@@ -20,7 +20,7 @@ class VersionHistoryPanel(Panel):
             return context
 
 
-class ConsentPurposeViewSet(GuardedSnippetViewSet):
+class ConsentPurposeViewSet(JourneySnippetViewSet):
     model = ConsentPurpose
     icon = "tick-inverse"
     menu_label = _("Consent purposes")

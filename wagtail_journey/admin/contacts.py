@@ -2,9 +2,10 @@
 
 from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
-from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
+from wagtail_modeladmin.options import ModelAdminGroup
 
 from wagtail_journey.admin import audience
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
 from wagtail_journey.admin.guard import guard_urls
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
@@ -14,7 +15,7 @@ from wagtail_journey.admin.submissions import FormSubmissionAdmin
 from wagtail_journey.models import Contact, DailyPageStat, Touchpoint
 
 
-class ContactAdmin(ModelAdmin):
+class ContactAdmin(JourneyModelAdmin):
     model = Contact
     menu_label = _("Contacts")
     menu_icon = "user"
@@ -45,7 +46,7 @@ class ContactAdmin(ModelAdmin):
         )
 
 
-class TouchpointAdmin(ModelAdmin):
+class TouchpointAdmin(JourneyModelAdmin):
     model = Touchpoint
     menu_label = _("Touchpoints")
     menu_icon = "list-ul"

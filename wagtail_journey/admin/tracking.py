@@ -3,11 +3,11 @@
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 
-from wagtail_journey.admin.guard import GuardedSnippetViewSet
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.models import PageJourneyStage
 
 
-class PageJourneyStageViewSet(GuardedSnippetViewSet):
+class PageJourneyStageViewSet(JourneySnippetViewSet):
     model = PageJourneyStage
     icon = "site"
     menu_label = _("Page journey stages")
