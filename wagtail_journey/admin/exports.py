@@ -9,8 +9,6 @@ view class; the XLSX export is already safe (Wagtail stores formulas as text).
 from __future__ import annotations
 
 from wagtail.admin.views.mixins import Echo
-from wagtail.snippets.views.snippets import IndexView as SnippetIndexView
-from wagtail_modeladmin.views import IndexView as ModelAdminIndexView
 
 from wagtail_journey.safe_csv import DictWriter
 
@@ -25,11 +23,3 @@ class FormulaSafeExportMixin:
         )
         for item in queryset:
             yield self.write_csv_row(writer, self.to_row_dict(item))
-
-
-class SafeModelAdminIndexView(FormulaSafeExportMixin, ModelAdminIndexView):
-    pass
-
-
-class SafeSnippetIndexView(FormulaSafeExportMixin, SnippetIndexView):
-    pass

@@ -13,7 +13,6 @@ nothing), 400/403/405/413/415/429 with a short translated message otherwise.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -29,7 +28,7 @@ from django.views.decorators.csrf import csrf_exempt
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.events import KIND_RE, is_server_kind
 from wagtail_journey.ratelimit import client_ip
-from wagtail_journey.tracking import buffer, ratelimit, visitors
+from wagtail_journey.tracking import buffer, jsonbody, ratelimit, visitors
 from wagtail_journey.tracking.stages import stage_for_path
 from wagtail_journey.tracking.useragent import classify
 from wagtail_journey.tracking.utm import clean_text
@@ -161,8 +160,8 @@ def collect(request: HttpRequest) -> HttpResponse:
     if len(body) > limit:
         return _error(413, _("Payload too large."))
     try:
-        page_id, events, consent = parse_payload(json.loads(body))
-    except (ValueError, UnicodeDecodeError):
+        page_id, events, consent = parse_payload(jsonbody.loads(body))
+    except ValueError:
         return _error(400, _("Invalid JSON."))
     except Invalid as exc:
         return _error(400, str(exc))
