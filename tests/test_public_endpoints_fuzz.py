@@ -287,3 +287,33 @@ def test_every_public_endpoint_never_fails_on_junk(
     if method in ("post", "put", "delete"):
         kwargs["data"] = body
     watch(lambda: getattr(client, method)(url, **kwargs), f"{method} {name}")
+
+
+@FUZZ
+@given(
+    query=st.dictionaries(
+        st.one_of(st.sampled_from(["utm_source", "utm_campaign", "utm_medium", "gclid"]), text),
+        long_text,
+        max_size=4,
+    ),
+    cookies=st.fixed_dictionaries(
+        {}, optional=dict.fromkeys(("wj_vid", "wj_sid", "wj_c"), header_text)
+    ),
+    referer=header_text,
+    exempt=st.booleans(),
+)
+def test_tracked_page_views_never_fail_on_junk(
+    client, site, watch, settings, query, cookies, referer, exempt
+):
+    settings.WAGTAIL_JOURNEY = {
+        **settings.WAGTAIL_JOURNEY,
+        "TRACKING_CONSENT_MODE": "exempt" if exempt else "required",
+    }
+    for name, value in cookies.items():
+        client.cookies[name] = value
+    url = (
+        site.url
+        + "?"
+        + "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in query.items())
+    )
+    watch(lambda: client.get(url, HTTP_REFERER=referer, HTTP_USER_AGENT=BROWSER), url[:200])
