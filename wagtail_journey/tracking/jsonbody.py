@@ -15,15 +15,21 @@ from typing import Any
 MAX_DEPTH = 8
 
 
-def loads(body: bytes, *, max_depth: int = MAX_DEPTH) -> Any:
-    """The parsed body; ValueError when it is not UTF-8 JSON or nests deeper than ``max_depth``."""
+def loads(body: bytes, *, max_depth: int | None = MAX_DEPTH) -> Any:
+    """The parsed body; ValueError when it is not UTF-8 JSON or nests deeper than ``max_depth``.
+
+    ``max_depth=None`` skips the walk over the parsed value (depth and lone
+    surrogates) for a caller whose schema check refuses nesting and cleans
+    every string itself (the collect endpoint, on the tracking hot path).
+    """
     try:
         data = json.loads(body)
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
     except UnicodeDecodeError as exc:
         raise ValueError("not UTF-8") from exc
-    _check(data, max_depth)
+    if max_depth is not None:
+        _check(data, max_depth)
     return data
 
 
