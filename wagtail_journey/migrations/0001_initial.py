@@ -671,6 +671,12 @@ class Migration(migrations.Migration):
                     models.DateTimeField(blank=True, null=True, verbose_name="last activity"),
                 ),
                 (
+                    "email_confirmed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="address confirmed"
+                    ),
+                ),
+                (
                     "decay_total",
                     models.IntegerField(
                         db_default=0, default=0, editable=False, verbose_name="points lost to decay"
@@ -864,6 +870,18 @@ class Migration(migrations.Migration):
                     "confirmation_sent_at",
                     models.DateTimeField(
                         blank=True, null=True, verbose_name="confirmation email sent"
+                    ),
+                ),
+                (
+                    "confirmation_skipped",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("throttled", "Too many confirmation emails to this address"),
+                            ("already", "Consent already confirmed"),
+                        ],
+                        max_length=16,
+                        verbose_name="confirmation email not sent",
                     ),
                 ),
                 (

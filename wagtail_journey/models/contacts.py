@@ -61,6 +61,12 @@ class Contact(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # When the owner of the address first proved control of it (a double
+    # opt-in link confirmed, a tracked email link followed): identity.prove_control.
+    # Until then a form only says what someone typed (docs/architecture.md).
+    email_confirmed_at = models.DateTimeField(
+        _("address confirmed"), null=True, blank=True, editable=False
+    )
     # Written by the decay UPDATE itself (no ledger row per contact): the points
     # decay has taken so far (<= 0; score == ledger sum + decay_total), the ids
     # of the DecayRuns that touched this contact, in order (",3,7"), and the

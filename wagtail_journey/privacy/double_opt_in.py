@@ -4,9 +4,17 @@ The confirmation email is transactional; it goes through the configured
 anymail backend from a django-q2 task. Confirmation needs a click on a button
 (a POST), so mail scanners that follow links do not confirm on the visitor's
 behalf.
+
+Anyone can type someone else's address into a form, so the email carries no
+text a visitor entered (not even the name), goes out at most
+DOUBLE_OPT_IN_THROTTLE times per window to one address, and is not sent for a
+consent the address has already confirmed. The first confirmation of a link
+proves the clicking browser controls the address (identity.prove_control).
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -18,7 +26,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.models import ConsentRecord
+from wagtail_journey.identity import prove_control
+from wagtail_journey.models import ConsentRecord, Contact
 
 SALT = "wagtail_journey.double_opt_in"
 
@@ -50,7 +59,10 @@ def read_token(token: str) -> ConsentRecord:
 def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
     """Confirm the record behind ``token``; returns (record, newly_confirmed).
 
-    Replaying a used link confirms nothing twice and records no second touchpoint.
+    The first confirmation proves that ``visitor`` (the browser that clicked)
+    controls the address: it is joined to the contact with its history.
+    Replaying a used link confirms nothing twice, records no second touchpoint
+    and links no other browser (a forwarded email proves nothing).
     """
     from wagtail_journey.events import record as record_touchpoint
 
@@ -61,6 +73,7 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
         )
         record.refresh_from_db()
         if updated:
+            prove_control(visitor, record.contact, "double_opt_in")
             record_touchpoint(
                 "consent_confirmed",
                 contact=record.contact,
@@ -70,10 +83,49 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
     return record, bool(updated)
 
 
-def schedule_confirmation(record: ConsentRecord, base_url: str) -> None:
-    """After commit, queue the confirmation email in a django-q2 task."""
+def schedule_confirmation(record: ConsentRecord, base_url: str) -> bool:
+    """After commit, queue the confirmation email in a django-q2 task.
+
+    Returns False, and marks the record with the reason, when no email is due:
+    the contact's consent for the purpose is already confirmed at this
+    version or later ("already"), or the address had DOUBLE_OPT_IN_THROTTLE
+    confirmation emails in the window ("throttled"). The contact row is
+    locked while counting, so concurrent submissions cannot all slip under
+    the limit.
+    """
     from django_q.tasks import async_task
 
+    from wagtail_journey.privacy.consent import deciding_record
+
+    limit, window = journey_settings.DOUBLE_OPT_IN_THROTTLE
+    with transaction.atomic():
+        list(Contact.objects.select_for_update().filter(pk=record.contact_id).values_list("pk"))
+        current = deciding_record(record.contact, record.purpose.key)
+        skipped = ""
+        if (
+            current is not None
+            and current.action == ConsentRecord.Action.GRANTED
+            and current.version.number >= record.version.number
+        ):
+            skipped = "already"
+        else:
+            since = timezone.now() - timedelta(seconds=window)
+            recent = (
+                ConsentRecord.objects.filter(
+                    contact_id=record.contact_id,
+                    double_opt_in=True,
+                    confirmation_skipped="",
+                    created_at__gte=since,
+                )
+                .exclude(pk=record.pk)
+                .count()
+            )
+            if recent >= limit:
+                skipped = "throttled"
+        if skipped:
+            ConsentRecord.objects.filter(pk=record.pk).update(confirmation_skipped=skipped)
+            record.confirmation_skipped = skipped
+            return False
     language = translation.get_language() or settings.LANGUAGE_CODE
     transaction.on_commit(
         lambda: async_task(
@@ -85,12 +137,16 @@ def schedule_confirmation(record: ConsentRecord, base_url: str) -> None:
             group="wagtail_journey.double_opt_in",
         )
     )
+    return True
 
 
 def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
     """Task: send the confirmation email once (a retried task does not resend)."""
     claimed = ConsentRecord.objects.filter(
-        pk=record_id, confirmation_sent_at__isnull=True, confirmed_at__isnull=True
+        pk=record_id,
+        confirmation_sent_at__isnull=True,
+        confirmed_at__isnull=True,
+        confirmation_skipped="",
     ).update(confirmation_sent_at=timezone.now())
     if not claimed:
         return False
@@ -98,9 +154,9 @@ def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
     url = base_url.rstrip("/") + reverse("wagtail_journey:confirm", args=[make_token(record)])
     try:
         with translation.override(language):
+            # No contact fields: whoever filled the form may not own the address.
             context = {
                 "record": record,
-                "contact": record.contact,
                 "url": url,
                 "days": journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS,
             }
