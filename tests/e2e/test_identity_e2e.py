@@ -10,12 +10,12 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from django.core import mail
 from playwright.sync_api import Page, expect
 
+from tests.e2e.waiting import wait_for
 from wagtail_journey.events import SYSTEM_KINDS
 from wagtail_journey.models import (
     ConsentPurpose,
@@ -30,15 +30,6 @@ from wagtail_journey.models import (
 pytestmark = pytest.mark.e2e
 
 CAMPAIGN = "utm_source=newsletter&utm_medium=email&utm_campaign=spring"
-
-
-def wait_for(predicate, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture

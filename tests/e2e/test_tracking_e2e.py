@@ -1,11 +1,10 @@
 """journey.js in a real browser: consent, then a custom event lands as a touchpoint."""
 
-import time
-
 import pytest
 from wagtail.models import Page, Site
 
 from demo.models import ArticlePage, HomePage
+from tests.e2e.waiting import wait_for
 from wagtail_journey.models import Touchpoint
 
 pytestmark = pytest.mark.e2e
@@ -22,15 +21,6 @@ def site_article(live_server, django_db_serialized_rollback):
     article = ArticlePage(title="Article", slug="article")
     home.add_child(instance=article)
     return article
-
-
-def wait_for(predicate, timeout=10.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_journey_js_custom_event_lands_as_a_touchpoint(live_server, page, site_article):
