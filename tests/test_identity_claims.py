@@ -112,6 +112,12 @@ def test_the_submitters_history_does_not_join_a_known_contact(
     mallory = browser()
     for _ in range(4):
         mallory.get("/article/?utm_source=mallory&utm_campaign=claim")
+    mallory.post(
+        "/journey/collect/",
+        b'{"page": %d, "events": [{"kind": "video_play"}]}' % article.pk,
+        content_type="application/json",
+        HTTP_ORIGIN="http://testserver",
+    )
     submit(
         mallory,
         landing,
@@ -122,9 +128,9 @@ def test_the_submitters_history_does_not_join_a_known_contact(
     ana.refresh_from_db()
     visitor = visitor_of(mallory)
     assert visitor.contact_id is None
-    assert not ana.touchpoints.filter(kind="page_view").exists()
-    # 4 article views, the landing page, the view after: all still anonymous.
-    assert Touchpoint.objects.filter(visitor=visitor, contact__isnull=True).count() == 6
+    assert not ana.touchpoints.filter(kind__in=["page_view", "video_play"]).exists()
+    # 4 article views, an event, the landing page, the view after: all still anonymous.
+    assert Touchpoint.objects.filter(visitor=visitor, contact__isnull=True).count() == 7
     assert ana.score == 10 and ana.lifecycle_stage == "subscriber"
     assert ana.first_touch.get("source") != "mallory"
     # The submission itself is about Ana's address: it is on her timeline,

@@ -8,10 +8,9 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 from taggit.models import Tag
 
-from tests.forms_helpers import form_id, hidden_values, make_landing_page, make_purposes
+from tests.forms_helpers import make_landing_page, make_purposes, submit_at_once
 from tests.threads import run_in_threads
 from wagtail_journey.identity import get_or_create_contact
 from wagtail_journey.models import Contact, FormSubmission, TaggedContact, Touchpoint
@@ -26,25 +25,7 @@ def test_concurrent_submissions_for_an_existing_contact_tag_it_once(home_page):
     assert connection.vendor == "postgresql"
     page = make_landing_page(home_page, make_purposes())  # the form tags: newsletter, webinar
     contact, _ = get_or_create_contact("ana@example.com")
-    block = form_id(page)
-    prepared = []
-    for i in range(N):
-        client = Client(REMOTE_ADDR=f"198.51.100.{i + 1}")
-        html = client.get(page.url).content.decode()
-        payload = {**hidden_values(html, block), "wj_form": block}
-        payload.update({"email": "Ana@example.com", "consent_privacy": "on"})
-        prepared.append((client, payload))
-    lock = threading.Lock()
-    statuses: list[int] = []
-
-    def submit():
-        with lock:
-            client, payload = prepared.pop()
-        status = client.post(page.url, payload).status_code
-        with lock:
-            statuses.append(status)
-
-    assert run_in_threads(submit, N) == []
+    statuses = submit_at_once(page, {"email": "Ana@example.com", "consent_privacy": "on"}, N)
     assert all(s in (200, 302, 303) for s in statuses) and len(statuses) == N
     assert FormSubmission.objects.filter(contact=contact).count() == N
     assert sorted(contact.tags.names()) == ["newsletter", "webinar"]

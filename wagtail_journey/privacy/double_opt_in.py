@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -99,7 +99,11 @@ def schedule_confirmation(record: ConsentRecord, base_url: str) -> bool:
 
     limit, window = journey_settings.DOUBLE_OPT_IN_THROTTLE
     with transaction.atomic():
-        list(Contact.objects.select_for_update().filter(pk=record.contact_id).values_list("pk"))
+        # NO KEY: serialises the count without blocking rows that reference
+        # the contact (a FOR UPDATE here could deadlock with a touchpoint insert).
+        no_key = connection.features.has_select_for_no_key_update
+        locked = Contact.objects.select_for_update(no_key=no_key).filter(pk=record.contact_id)
+        list(locked.values_list("pk", flat=True))
         current = deciding_record(record.contact, record.purpose.key)
         skipped = ""
         if (
