@@ -184,6 +184,14 @@ def test_confirmation_emails_echo_no_visitor_text_and_are_throttled(
     assert skipped == ["", "", "throttled", "throttled", "throttled"]
     # Five submissions are still five submissions: nothing is lost for editors.
     assert FormSubmission.objects.count() == 5
+    # Editors see why no email went out, on the contact's consent history.
+    from django.contrib.auth.models import User
+
+    editor = Client()
+    editor.force_login(User.objects.create_superuser("ed", "ed@example.com", "pw"))
+    contact = Contact.objects.get(email="victim@example.com")
+    page = editor.get(f"/admin/wagtail_journey/contact/inspect/{contact.pk}/").content.decode()
+    assert page.count("no email sent: Too many confirmation emails to this address") == 3
 
 
 def test_only_the_browser_that_confirms_is_joined_and_only_once(
