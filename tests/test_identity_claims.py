@@ -12,7 +12,7 @@ from django.test import Client
 
 from tests.forms_helpers import form_id, hidden_values, make_landing_page, make_purposes
 from wagtail_journey import record
-from wagtail_journey.identity import get_or_create_contact, prove_control
+from wagtail_journey.identity import address_confirmed, get_or_create_contact, prove_control
 from wagtail_journey.models import (
     ConsentRecord,
     Contact,
@@ -268,7 +268,11 @@ def test_record_links_a_browser_to_a_known_contact_only_when_told_it_is_proven(a
     visitor.refresh_from_db()
     assert visitor.contact_id is None and tp.visitor_id is None
 
+    ana.email_confirmed_at = None
+    Contact.objects.filter(pk=ana.pk).update(email_confirmed_at=None)
+    assert not address_confirmed(ana)
     assert prove_control(visitor, ana, "email_link") is True
+    assert address_confirmed(ana)
     visitor.refresh_from_db()
     assert visitor.contact_id == ana.pk
     assert ana.touchpoints.filter(kind="page_view").count() == 1
