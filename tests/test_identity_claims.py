@@ -22,7 +22,7 @@ from wagtail_journey.models import (
     Touchpoint,
     Visitor,
 )
-from wagtail_journey.privacy.consent import has_consent, record_consent
+from wagtail_journey.privacy.consent import contacts_with_consent, has_consent, record_consent
 from wagtail_journey.tracking.shop import record_shop_event
 
 pytestmark = pytest.mark.django_db
@@ -237,6 +237,7 @@ def test_a_form_refusal_does_not_withdraw_a_confirmed_consent(
     )
     assert ConsentRecord.objects.filter(contact=ana, action="refused").exists()  # kept as proof
     assert has_consent(ana, "marketing")
+    assert list(contacts_with_consent("marketing")) == [ana]
     # A withdrawal (unsubscribe, preference centre, admin) still wins.
     record_consent(ana, ConsentRecord.objects.first().purpose, "withdrawn", method="unsubscribe")
     assert not has_consent(ana, "marketing")
@@ -253,6 +254,7 @@ def test_re_submitting_with_marketing_ticked_keeps_a_confirmed_consent(
         django_capture_on_commit_callbacks,
     )
     assert has_consent(ana, "marketing")
+    assert list(contacts_with_consent("marketing")) == [ana]  # segments and sending agree
     latest = ConsentRecord.objects.filter(contact=ana, purpose__key="marketing").first()
     assert latest.action == "granted" and latest.confirmation_skipped == "already"
     assert len(mail.outbox) == 0  # nothing to confirm again
