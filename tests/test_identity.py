@@ -68,9 +68,10 @@ def test_every_spelling_of_one_mailbox_is_one_contact_everywhere(client, home_pa
     client.force_login(User.objects.create_superuser("ed", "ed@example.com", "pw"))
     response = client.post(
         "/admin/wagtail_journey/contact/create/",
-        {"email": MAILBOX_SPELLINGS[1], "score": "0", "lifecycle_stage": "subscriber"},
+        {"email": MAILBOX_SPELLINGS[3], "score": "0", "lifecycle_stage": "subscriber"},
     )
     assert response.status_code == 200  # the form again, with the duplicate error
+    assert "already exists" in response.content.decode()
     assert Contact.objects.count() == 1
 
 

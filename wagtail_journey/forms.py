@@ -50,20 +50,6 @@ phone_validator = RegexValidator(
 )
 
 
-class ContactEmailField(forms.EmailField):
-    """An email field that reads the address as the contact lookup will.
-
-    Normalised first (identity.normalize_email: full-width letters, soft
-    hyphens, IDN domains), then validated and length-checked: the form's
-    verdict is about the address that will be stored.
-    """
-
-    def to_python(self, value: Any) -> str:
-        from wagtail_journey.identity import normalize_email
-
-        return normalize_email(super().to_python(value))
-
-
 def inline_html(html: str) -> str:
     """Rich text as phrasing content for a ``<label>`` (which must not hold ``<p>``):
     paragraphs become line breaks, so the text stays beside its checkbox."""
@@ -185,7 +171,9 @@ def _make_field(v: Any) -> forms.Field:
     if kind in ("singleline", "email", "phone", "hidden"):
         validators.append(no_line_breaks)
     if kind == "email":
-        return ContactEmailField(max_length=max_length, validators=validators, **common)
+        from wagtail_journey.identity import EmailAddressField
+
+        return EmailAddressField(max_length=max_length, validators=validators, **common)
     if kind == "phone":
         return forms.CharField(
             max_length=max_length,

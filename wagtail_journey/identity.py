@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterable
 
 import idna
+from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
@@ -71,6 +72,19 @@ def normalize_email(value: str) -> str:
     if at and domain:
         email = f"{local}@{_domain(domain)}"
     return email
+
+
+class EmailAddressField(forms.EmailField):
+    """A form field that reads an address as the contact lookup will.
+
+    Normalised first (full-width letters, soft hyphens, IDN domains), then
+    validated and length-checked: the form judges the address that will be
+    stored. The landing-page forms and the admin's contact form use it
+    (``Contact.email`` is a :class:`~wagtail_journey.models.contacts.ContactEmailField`).
+    """
+
+    def to_python(self, value: object) -> str:
+        return normalize_email(super().to_python(value))
 
 
 def clean_email(value: str) -> str:

@@ -9,6 +9,7 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import wagtail_journey.models.contacts
 import wagtail_journey.models.scoring
 import wagtail_journey.models.segments
 import wagtail_journey.models.visitors
@@ -624,7 +625,12 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("email", models.EmailField(max_length=254, unique=True, verbose_name="email")),
+                (
+                    "email",
+                    wagtail_journey.models.contacts.ContactEmailField(
+                        max_length=254, unique=True, verbose_name="email"
+                    ),
+                ),
                 (
                     "first_name",
                     models.CharField(blank=True, max_length=150, verbose_name="first name"),

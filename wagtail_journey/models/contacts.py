@@ -20,6 +20,19 @@ class JourneyStage(models.TextChoices):
     ADVOCACY = "advocacy", _("Advocacy")
 
 
+class ContactEmailField(models.EmailField):
+    """An email column whose form field normalises before validating (admin forms).
+
+    Saving normalises too (Contact.save); this makes the admin's form judge the
+    address as it will be stored, so "ａｎａ@ｘ.ｏｒｇ" is "ana@x.org" there as well.
+    """
+
+    def formfield(self, **kwargs):
+        from wagtail_journey.identity import EmailAddressField
+
+        return super().formfield(**{"form_class": EmailAddressField, **kwargs})
+
+
 def resolve_tag(name: str) -> Tag:
     """The tag called ``name`` in any case ("VIP" is "vip"), created if none is.
 
@@ -101,7 +114,7 @@ class Contact(models.Model):
     log; the log stays the truth and a rebuild command recomputes them.
     """
 
-    email = models.EmailField(_("email"), max_length=254, unique=True)
+    email = ContactEmailField(_("email"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
