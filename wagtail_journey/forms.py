@@ -173,7 +173,9 @@ def _make_field(v: Any) -> forms.Field:
     if kind == "email":
         from wagtail_journey.identity import EmailAddressField
 
-        return EmailAddressField(max_length=max_length, validators=validators, **common)
+        return EmailAddressField(
+            keep_typed=True, max_length=max_length, validators=validators, **common
+        )
     if kind == "phone":
         return forms.CharField(
             max_length=max_length,

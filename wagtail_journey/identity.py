@@ -75,16 +75,27 @@ def normalize_email(value: str) -> str:
 
 
 class EmailAddressField(forms.EmailField):
-    """A form field that reads an address as the contact lookup will.
+    """A form field that judges an address as the contact lookup will read it.
 
-    Normalised first (full-width letters, soft hyphens, IDN domains), then
-    validated and length-checked: the form judges the address that will be
-    stored. The landing-page forms and the admin's contact form use it
-    (``Contact.email`` is a :class:`~wagtail_journey.models.contacts.ContactEmailField`).
+    The normalised address (full-width letters, soft hyphens, IDN domains) is
+    what gets validated and length-checked: the address that will be stored,
+    and the cleaned value. With ``keep_typed=True`` (landing-page forms) the
+    cleaned value stays as typed (stripped), so a submission keeps what the
+    visitor entered; the contact lookup normalises it. The admin's contact
+    form uses it too (``Contact.email`` is a
+    :class:`~wagtail_journey.models.contacts.ContactEmailField`).
     """
 
-    def to_python(self, value: object) -> str:
-        return normalize_email(super().to_python(value))
+    def __init__(self, *, keep_typed: bool = False, **kwargs: object) -> None:
+        self.keep_typed = keep_typed
+        super().__init__(**kwargs)
+
+    def clean(self, value: object) -> str:
+        typed = self.to_python(value)
+        normalised = normalize_email(typed)
+        self.validate(normalised)
+        self.run_validators(normalised)
+        return typed if self.keep_typed else normalised
 
 
 def clean_email(value: str) -> str:
