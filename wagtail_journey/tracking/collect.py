@@ -58,6 +58,7 @@ RESERVED_PREFIXES = (
     "flow_",
     "consent_",
     "shop_",
+    "identified",
 )
 MAX_PROPS = 10
 MAX_VALUE_LENGTH = 200
