@@ -232,7 +232,7 @@ def landing_pages(start: date, end: date, n: int = TOP_N) -> list[Row]:
 def exit_pages(start: date, end: date, n: int = TOP_N) -> list[Row]:
     """Where sessions end (the drop-off pages): exits per page, with the page's sessions."""
     rows = page_metrics(start, end, ("exits", "page_sessions"))
-    rows = {k: r for k, r in rows.items() if r["exits"]}
+    rows = {k: r for k, r in rows.items() if r.get("exits")}
     return top_with_other(rows.values(), "exits", ("exits", "page_sessions"), n, _("Other pages"))
 
 
@@ -244,9 +244,9 @@ def form_pages(start: date, end: date, n: int = TOP_N) -> list[Row]:
     """
     rows = page_metrics(start, end, ("page_sessions", "form_submissions"))
     form_ids = _form_page_ids()
-    rows = {k: r for k, r in rows.items() if r["form_submissions"] or k in form_ids}
+    rows = {k: r for k, r in rows.items() if r.get("form_submissions") or k in form_ids}
     for row in rows.values():
-        row.values["abandoned"] = max(0, row["page_sessions"] - row["form_submissions"])
+        row.values["abandoned"] = max(0, row.get("page_sessions") - row.get("form_submissions"))
     return top_with_other(
         rows.values(),
         "page_sessions",

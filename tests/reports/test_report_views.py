@@ -1,0 +1,184 @@
+"""The report pages as editors use them: figures, charts, exports and who may read them."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.utils import timezone
+from openpyxl import load_workbook
+
+from tests.reports.helpers import at, visit, visitor
+from wagtail_journey import record
+from wagtail_journey.models import Contact
+from wagtail_journey.reports.rollup import rollup_range
+from wagtail_journey.stages import set_lifecycle_stage
+from wagtail_journey.tracking import audience
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/admin/journey/reports/dashboard/"
+FUNNEL = "/admin/journey/reports/funnel/"
+LANDING = "/admin/journey/reports/landing-pages/"
+DROPOFF = "/admin/journey/reports/drop-off/"
+
+
+def editor(client, django_user_model, *codenames):
+    user = django_user_model.objects.create_user("editor", password="pw")
+    group = Group.objects.create(name="Report readers")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        *Permission.objects.filter(codename__in=codenames),
+    )
+    user.groups.add(group)
+    client.force_login(user)
+    return client
+
+
+def traffic(home_page, article, n_sessions: int = 3, days_ago: int = 2):
+    """Sessions a few days ago: from Google ads (landing on the home page) and direct bounces."""
+    today = timezone.localdate()
+    day = today - timedelta(days=days_ago)
+    for i in range(n_sessions):
+        who = visitor()
+        visit(who, [home_page, article], at(day, 9, i), utm={"source": "google", "medium": "cpc"})
+        visit(visitor(), [article], at(day, 10, i))
+    buyer = Contact.objects.create(email=f"buyer{n_sessions}@example.com")
+    record(
+        "order_completed",
+        contact=buyer,
+        occurred_at=at(day, 11),
+        properties={"order_id": f"O{n_sessions}", "amount": "10.00"},
+        dedupe_key=f"order:O{n_sessions}-{days_ago}",
+    )
+    record("form_submitted", contact=buyer, page=article, occurred_at=at(day, 10, 30))
+    set_lifecycle_stage(buyer, "lead")
+    rollup_range(today - timedelta(days=40), today)
+
+
+def test_dashboard_shows_the_periods_figures_and_charts(
+    client, django_user_model, home_page, article
+):
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    response = reader.get(DASHBOARD)
+    assert response.status_code == 200
+    html = response.content.decode()
+    cards = {c.key: c for c in response.context["cards"]}
+    assert cards["visitors"].value == 6
+    assert cards["sessions"].value == 6
+    assert cards["bounce_rate"].value == 50.0
+    assert cards["orders"].value == 1
+    assert cards["submissions"].value == 1
+    assert cards["stage_lead"].value == 1
+    assert cards["orders_per_customer"].value == 1.0
+    assert 'data-wj-chart="wj-chart-sessions"' in html
+    assert "<title>" in html and 'role="img"' in html
+    assert "google / cpc" in html
+    assert "style=" not in html.split("data-wj-dashboard")[1].split("</section>")[0]
+
+
+def test_dashboard_compares_with_the_previous_period(client, django_user_model, home_page, article):
+    traffic(home_page, article, n_sessions=2, days_ago=35)
+    traffic(home_page, article, n_sessions=4, days_ago=3)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    cards = {c.key: c for c in reader.get(DASHBOARD).context["cards"]}
+    assert (cards["sessions"].value, cards["sessions"].previous) == (8, 4)
+    assert cards["sessions"].delta == "+100%"
+
+
+def test_sources_export_adds_up_and_goes_through_wagtails_export(
+    client, django_user_model, home_page, article
+):
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    response = reader.get(DASHBOARD, {"export": "csv"})
+    assert response.status_code == 200
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    by_source = {r["Source / medium"]: r for r in rows}
+    assert by_source["google / cpc"]["Sessions"] == "3"
+    assert by_source["(direct)"]["Bounce rate (%)"] == "100.0"
+    assert sum(int(r["Visitors (first source in the period)"]) for r in rows) == 6
+    xlsx = reader.get(DASHBOARD, {"export": "xlsx"})
+    sheet = load_workbook(io.BytesIO(b"".join(xlsx.streaming_content))).active
+    assert sheet.max_row == 3
+
+
+def test_landing_page_report_and_export(client, django_user_model, home_page, article):
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    response = reader.get(LANDING)
+    assert response.status_code == 200
+    rows = {r.label: r for r in response.context["object_list"]}
+    assert rows["Home"]["entries"] == 3
+    assert rows["Home"]["bounce_rate"] == 0.0
+    assert rows["Home"]["top_source"] == "google / cpc"
+    assert rows["Article"]["form_submissions"] == 1
+    export = reader.get(LANDING, {"export": "csv"})
+    text = b"".join(export.streaming_content).decode()
+    assert "Sessions started" in text and "google / cpc" in text
+
+
+def test_funnel_and_dropoff(client, django_user_model, home_page, article):
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_funnel_reports")
+    response = reader.get(FUNNEL)
+    assert response.status_code == 200
+    stages = {(r.scheme, r.stage): r for r in response.context["object_list"]}
+    assert stages[("lifecycle", "lead")].contacts == 1
+    assert stages[("lifecycle", "subscriber")].reached == 1
+    assert stages[("lifecycle", "lead")].conversion == 100.0
+    dropoff = response.context["dropoff"]
+    exits = {r.label: r for r in dropoff["exits"]}
+    assert exits["Article"]["exits"] == 6
+    forms = {r.label: r for r in dropoff["forms"]}
+    assert forms["Article"]["form_submissions"] == 1
+    assert forms["Article"]["page_sessions"] == 6
+    assert reader.get(FUNNEL, {"export": "xlsx"}).status_code == 200
+    assert reader.get(DROPOFF, {"export": "csv"}).status_code == 200
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, FUNNEL, DROPOFF])
+def test_reports_need_their_familys_permission(client, django_user_model, url):
+    other = "view_funnel_reports" if url in (DASHBOARD, LANDING) else "view_traffic_reports"
+    reader = editor(client, django_user_model, other)
+    response = reader.get(url)
+    assert response.status_code == 302  # Wagtail's permission-denied redirect
+    assert reader.get(url, {"export": "csv"}).status_code == 302
+
+
+def test_reports_menu_and_home_panel_follow_permissions(
+    client, django_user_model, home_page, article
+):
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    html = reader.get("/admin/").content.decode()
+    assert "data-wj-dashboard-panel" in html
+    assert DASHBOARD in html and LANDING in html
+    assert FUNNEL not in html
+
+
+def test_bad_period_falls_back_to_the_default(client, django_user_model):
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    response = reader.get(DASHBOARD, {"day_from": "yesterday", "day_to": "<script>"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'value="&lt;script&gt;"' in html and 'value="<script>"' not in html
+    start, end = audience.default_period()
+    assert (response.context["period_start"], response.context["period_end"]) == (start, end)
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, FUNNEL, DROPOFF])
+def test_query_counts_do_not_grow_with_rows(
+    client, django_user_model, home_page, article, django_assert_max_num_queries, url
+):
+    reader = editor(client, django_user_model, "view_traffic_reports", "view_funnel_reports")
+    traffic(home_page, article, n_sessions=1)
+    with django_assert_max_num_queries(60) as small:
+        reader.get(url)
+    traffic(home_page, article, n_sessions=12, days_ago=5)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert reader.get(url).status_code == 200
