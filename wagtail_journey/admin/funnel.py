@@ -26,10 +26,10 @@ class FunnelView(JourneyReportView):
         Column("scheme_label", label=_("Stages")),
         Column("label", label=_("Stage")),
         NumberColumn("contacts", label=_("Contacts now")),
-        NumberColumn("reached", label=_("Reached (now at this stage or later)")),
-        Column("conversion", label=_("Conversion from the previous stage (%)")),
+        NumberColumn("reached", label=_("Reached")),
+        Column("conversion", label=_("Conversion (%)")),
         NumberColumn("entered", label=_("Entered in the period")),
-        Column("median_days", label=_("Median days from the previous stage")),
+        Column("median_days", label=_("Median days")),
     ]
     list_export = [
         "scheme",

@@ -29,11 +29,9 @@ class LandingPagesView(JourneyReportView):
         NumberColumn("entries", label=_("Sessions started")),
         NumberColumn("visitors", label=_("Unique visitors")),
         Column("bounce_rate", label=_("Bounce rate (%)")),
-        NumberColumn("views", label=_("Page views")),
         NumberColumn("form_submissions", label=_("Form submissions")),
         Column("conversion_rate", label=_("Conversion rate (%)")),
         Column("top_source", label=_("Main source")),
-        NumberColumn("anonymous_views", label=_("Anonymous page views")),
     ]
     list_export = [
         "page_id",

@@ -7,9 +7,10 @@ stages and the median time it took.
   far". The *conversion* of a stage is its reached count over the previous
   stage's.
 - *Entered in the period* sums the roll-up's daily stage entries.
-- The *median time* from the previous stage is taken over the contacts who
-  first reached the stage during the period, from their first entries
-  (``StageEntry``): one query per pair of stages, a fixed number.
+- The *median time* from the previous stage (the nearest earlier one anybody
+  is at or entered: stages nobody uses are skipped) is taken over the
+  contacts who first reached the stage during the period, from their first
+  entries (``StageEntry``): one query per stage, a fixed number.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class StageRow:
     reached: int = 0
     entered: int = 0
     conversion: float | None = None  # % of the previous stage's reached count
-    median_seconds: float | None = None  # from the previous stage, first entries
+    median_seconds: float | None = None  # from the previous stage in use, first entries
     timed: int = 0  # contacts the median is taken over
 
     @property
@@ -84,11 +85,18 @@ def _funnel(scheme: str, choices, counts: dict[str, int], entered: dict, start, 
         total += row.contacts
         row.reached = total
         row.entered = entered.get(row.stage, 0)
-    for previous, row in zip(rows, rows[1:], strict=False):
-        row.conversion = percent(row.reached, previous.reached)
-        row.median_seconds, row.timed = _median_seconds(
-            scheme, previous.stage, row.stage, start, end
-        )
+    # Contacts skip stages nobody uses (no "opportunity" step in a shop): the
+    # median runs from the nearest earlier stage that anyone is at or entered.
+    timed_from = None
+    for previous, row in zip([None, *rows], rows, strict=False):
+        if previous is not None:
+            row.conversion = percent(row.reached, previous.reached)
+        if timed_from is not None:
+            row.median_seconds, row.timed = _median_seconds(
+                scheme, timed_from.stage, row.stage, start, end
+            )
+        if row.contacts or row.entered:
+            timed_from = row
     return rows
 
 
