@@ -18,6 +18,7 @@ import random
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from wagtail.models import Page
@@ -27,7 +28,7 @@ from wagtail_journey.reports.rollup import local_today, rollup_range
 from wagtail_journey.stages import rebuild_journey_stages
 
 DAYS = 120
-VISITORS = 6000
+VISITORS = 6000  # settings.DEMO_REPORT_VISITORS overrides (the tests load a tenth)
 EMAIL_DOMAIN = "demo-journey.example"
 
 #: (weight, utm, referrer) of a session's first page view.
@@ -132,7 +133,7 @@ def load_report_demo(pages: list[Page], landing: Page) -> int:
                 consented_at=None if audience else now - timedelta(days=DAYS),
                 created_at=now - timedelta(days=DAYS),
             )
-            for _ in range(VISITORS)
+            for _ in range(getattr(settings, "DEMO_REPORT_VISITORS", VISITORS))
         )
         converting = []
         for visitor in visitors:

@@ -67,9 +67,9 @@ class Command(BaseCommand):
         self._scoring(home, pages)
         self._contacts(pages)
         landing = self._landing_page(home)
+        load_report_demo([home, *pages.values()], landing)
         self._segments(pages)
         self._audience([home, *pages.values(), landing])
-        load_report_demo([home, *pages.values()], landing)
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
