@@ -182,3 +182,24 @@ def test_query_counts_do_not_grow_with_rows(
     traffic(home_page, article, n_sessions=12, days_ago=5)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert reader.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("language", "title", "card"),
+    [
+        ("fr", "Tableau de bord du parcours", "Taux de rebond"),
+        ("pt", "Painel do percurso", "Taxa de rejeição"),
+    ],
+)
+def test_dashboard_speaks_the_editors_language(
+    client, django_user_model, home_page, article, language, title, card
+):
+    from wagtail.users.models import UserProfile
+
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    profile = UserProfile.get_for_user(django_user_model.objects.get(username="editor"))
+    profile.preferred_language = language
+    profile.save()
+    html = reader.get(DASHBOARD).content.decode()
+    assert title in html and card in html
