@@ -24,6 +24,7 @@ DASHBOARD = "/admin/journey/reports/dashboard/"
 FUNNEL = "/admin/journey/reports/funnel/"
 LANDING = "/admin/journey/reports/landing-pages/"
 DROPOFF = "/admin/journey/reports/drop-off/"
+ATTRIBUTION = "/admin/journey/reports/attribution/"
 
 
 def editor(client, django_user_model, *codenames):
@@ -141,9 +142,10 @@ def test_funnel_and_dropoff(client, django_user_model, home_page, article):
     assert reader.get(DROPOFF, {"export": "csv"}).status_code == 200
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, LANDING, FUNNEL, DROPOFF])
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF])
 def test_reports_need_their_familys_permission(client, django_user_model, url):
-    other = "view_funnel_reports" if url in (DASHBOARD, LANDING) else "view_traffic_reports"
+    traffic_family = (DASHBOARD, LANDING, ATTRIBUTION)
+    other = "view_funnel_reports" if url in traffic_family else "view_traffic_reports"
     reader = editor(client, django_user_model, other)
     response = reader.get(url)
     assert response.status_code == 302  # Wagtail's permission-denied redirect
@@ -171,7 +173,7 @@ def test_bad_period_falls_back_to_the_default(client, django_user_model):
     assert (response.context["period_start"], response.context["period_end"]) == (start, end)
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, LANDING, FUNNEL, DROPOFF])
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF])
 def test_query_counts_do_not_grow_with_rows(
     client, django_user_model, home_page, article, django_assert_max_num_queries, url
 ):
@@ -203,3 +205,32 @@ def test_dashboard_speaks_the_editors_language(
     profile.save()
     html = reader.get(DASHBOARD).content.decode()
     assert title in html and card in html
+
+
+def test_attribution_report_compares_models_and_exports(
+    client, django_user_model, home_page, article
+):
+    buyer = Contact.objects.create(email="ad-buyer@example.com")
+    who = visitor(contact=buyer)
+    day = timezone.localdate() - timedelta(days=2)
+    visit(who, [home_page], at(day, 8), utm={"source": "google", "medium": "cpc", "campaign": "x"})
+    record(
+        "order_completed",
+        contact=buyer,
+        occurred_at=at(day, 9),
+        properties={"order_id": "AT1", "amount": "42.00"},
+        dedupe_key="order:AT1",
+    )
+    record("form_submitted", contact=buyer, page=article, occurred_at=at(day, 8, 30))
+    rollup_range(day, day)
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    response = reader.get(ATTRIBUTION)
+    assert response.status_code == 200
+    rows = {r["channel"]: r for r in response.context["object_list"]}
+    assert rows["google / cpc / x"]["first"] == 1.0
+    assert "Time decay" in response.content.decode()
+    forms = reader.get(ATTRIBUTION, {"conversion": "submission"}).context["object_list"]
+    assert [r["channel"] for r in forms] == ["google / cpc / x"]
+    export = reader.get(ATTRIBUTION, {"export": "csv"})
+    text = b"".join(export.streaming_content).decode()
+    assert "Value: Linear" in text and "42.0" in text

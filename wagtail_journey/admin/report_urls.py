@@ -6,6 +6,7 @@ from django.db.models import QuerySet
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from wagtail_journey.admin.attribution import AttributionView
 from wagtail_journey.admin.dashboard import DashboardView
 from wagtail_journey.admin.funnel import DropOffView, FunnelView
 from wagtail_journey.admin.landing_pages import LandingPagesView
@@ -25,6 +26,7 @@ REPORTS = [
         _("Landing pages"),
         "doc-full",
     ),
+    ("attribution", AttributionView, "wagtail_journey_attribution", _("Attribution"), "link"),
     ("funnel", FunnelView, "wagtail_journey_funnel", _("Funnel and drop-off"), "order-down"),
     ("drop-off", DropOffView, "wagtail_journey_dropoff", None, "logout"),
 ]

@@ -45,7 +45,10 @@ class DailyMetric(models.Model):
         ]
         indexes = [models.Index(fields=["metric", "day"], name="wj_daily_metric_day")]
         permissions = [
-            ("view_traffic_reports", _("Can view the dashboard and landing page reports")),
+            (
+                "view_traffic_reports",
+                _("Can view the dashboard, landing page and attribution reports"),
+            ),
             ("view_funnel_reports", _("Can view the funnel and drop-off report")),
         ]
 

@@ -265,6 +265,12 @@ def _metrics(cursor, day, since, until) -> None:
         cursor.execute(insert + select, params)
 
 
+def _attribution(cursor, day, since, until) -> None:
+    from wagtail_journey.reports.attribution import credit_day
+
+    credit_day(cursor, day, since, until)
+
+
 def rollup_day(day: date) -> None:
     """Rebuild every report table for one site-local day, in one transaction."""
     since, until = local_bounds(day)
@@ -277,7 +283,7 @@ def rollup_day(day: date) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for model in (DailyMetric, ReportSession, ReportContactDay, StageEntry):
             cursor.execute(f"DELETE FROM {table(model)} WHERE day = %s", [params[0]])
-        for step in (_sessions, _contact_days, _stage_entries, _metrics, *_steps):
+        for step in (_sessions, _contact_days, _stage_entries, _metrics, _attribution, *_steps):
             step(cursor, *params)
 
 
