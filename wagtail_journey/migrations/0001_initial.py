@@ -1521,7 +1521,10 @@ class Migration(migrations.Migration):
                 "verbose_name": "daily report figure",
                 "verbose_name_plural": "daily report figures",
                 "permissions": [
-                    ("view_traffic_reports", "Can view the dashboard, landing page and attribution reports"),
+                    (
+                        "view_traffic_reports",
+                        "Can view the dashboard, landing page and attribution reports",
+                    ),
                     ("view_funnel_reports", "Can view the funnel and drop-off report"),
                 ],
                 "indexes": [models.Index(fields=["metric", "day"], name="wj_daily_metric_day")],
