@@ -25,6 +25,7 @@ FUNNEL = "/admin/journey/reports/funnel/"
 LANDING = "/admin/journey/reports/landing-pages/"
 DROPOFF = "/admin/journey/reports/drop-off/"
 ATTRIBUTION = "/admin/journey/reports/attribution/"
+JOURNEY_MAP = "/admin/journey/reports/journey-map/"
 
 
 def editor(client, django_user_model, *codenames):
@@ -142,7 +143,7 @@ def test_funnel_and_dropoff(client, django_user_model, home_page, article):
     assert reader.get(DROPOFF, {"export": "csv"}).status_code == 200
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF])
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF, JOURNEY_MAP])
 def test_reports_need_their_familys_permission(client, django_user_model, url):
     traffic_family = (DASHBOARD, LANDING, ATTRIBUTION)
     other = "view_funnel_reports" if url in traffic_family else "view_traffic_reports"
@@ -173,7 +174,7 @@ def test_bad_period_falls_back_to_the_default(client, django_user_model):
     assert (response.context["period_start"], response.context["period_end"]) == (start, end)
 
 
-@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF])
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF, JOURNEY_MAP])
 def test_query_counts_do_not_grow_with_rows(
     client, django_user_model, home_page, article, django_assert_max_num_queries, url
 ):
@@ -234,3 +235,22 @@ def test_attribution_report_compares_models_and_exports(
     export = reader.get(ATTRIBUTION, {"export": "csv"})
     text = b"".join(export.streaming_content).decode()
     assert "Value: Linear" in text and "42.0" in text
+
+
+def test_journey_map_after_a_form_submission(client, django_user_model, home_page, article):
+    traffic(home_page, article)
+    reader = editor(client, django_user_model, "view_funnel_reports")
+    response = reader.get(JOURNEY_MAP, {"start": "form_submitted"})
+    assert response.status_code == 200
+    moves = [(e.step, e.source, e.target, e.contacts) for e in response.context["object_list"]]
+    assert moves == [(1, "form_submitted", "order_completed", 1)]
+    assert 'data-wj-chart="wj-chart-step-1"' in response.content.decode()
+    export = reader.get(JOURNEY_MAP, {"start": "form_submitted", "export": "csv"})
+    assert "order_completed" in b"".join(export.streaming_content).decode()
+    assert reader.get(JOURNEY_MAP, {"start": "nonsense", "segment": "x"}).status_code == 200
+
+
+def test_group_editor_lists_the_report_permissions(admin_client):
+    html = admin_client.get("/admin/groups/new/").content.decode()
+    assert "Can view the dashboard, landing page and attribution reports" in html
+    assert "Can view the funnel, drop-off and journey map reports" in html

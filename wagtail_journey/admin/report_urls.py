@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail_journey.admin.attribution import AttributionView
 from wagtail_journey.admin.dashboard import DashboardView
 from wagtail_journey.admin.funnel import DropOffView, FunnelView
+from wagtail_journey.admin.journey_map import JourneyMapView
 from wagtail_journey.admin.landing_pages import LandingPagesView
 from wagtail_journey.admin.reports import (
     FUNNEL_PERMISSION,
@@ -28,6 +29,7 @@ REPORTS = [
     ),
     ("attribution", AttributionView, "wagtail_journey_attribution", _("Attribution"), "link"),
     ("funnel", FunnelView, "wagtail_journey_funnel", _("Funnel and drop-off"), "order-down"),
+    ("journey-map", JourneyMapView, "wagtail_journey_journey_map", _("Journey map"), "site"),
     ("drop-off", DropOffView, "wagtail_journey_dropoff", None, "logout"),
 ]
 

@@ -1525,7 +1525,10 @@ class Migration(migrations.Migration):
                         "view_traffic_reports",
                         "Can view the dashboard, landing page and attribution reports",
                     ),
-                    ("view_funnel_reports", "Can view the funnel and drop-off report"),
+                    (
+                        "view_funnel_reports",
+                        "Can view the funnel, drop-off and journey map reports",
+                    ),
                 ],
                 "indexes": [models.Index(fields=["metric", "day"], name="wj_daily_metric_day")],
                 "constraints": [

@@ -49,7 +49,10 @@ class DailyMetric(models.Model):
                 "view_traffic_reports",
                 _("Can view the dashboard, landing page and attribution reports"),
             ),
-            ("view_funnel_reports", _("Can view the funnel and drop-off report")),
+            (
+                "view_funnel_reports",
+                _("Can view the funnel, drop-off and journey map reports"),
+            ),
         ]
 
     def __str__(self) -> str:
