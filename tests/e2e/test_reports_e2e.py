@@ -82,3 +82,19 @@ def test_editor_reads_the_dashboard_and_the_funnel(page, context, marketer, live
     expect(main.locator("[data-wj-cart-rate]")).to_have_text(f"{figures.cart_abandonment_rate}%")
     expect(main.get_by_role("img", name="Where sessions end")).to_be_visible()
     assert context.outside_requests == []
+
+
+def test_editor_reads_the_journey_map_after_the_guide_form(page, marketer, live_server):
+    page.goto("/admin/")
+    sign_in(page, "marketer", "reports-pw")
+    menu = page.get_by_role("navigation", name="Main menu")
+    menu.get_by_role("button", name="Reports", exact=True).click()
+    menu.get_by_role("link", name="Journey map").click()
+    main = page.get_by_role("main")
+    expect(main.get_by_role("heading", level=1)).to_have_text("Journey map")
+    page.goto("/admin/journey/reports/journey-map/?start=form_submitted")
+    intro = main.locator("[data-wj-journey-map] > .wj-help")
+    expect(intro).to_contain_text("started with “form_submitted”")
+    expect(main.get_by_role("img", name="Step 1")).to_be_visible()
+    moves = main.get_by_role("row", name=re.compile(r"^1 form_submitted"))
+    expect(moves.first).to_be_visible()
