@@ -17,6 +17,7 @@ from wagtail_journey.models import (
     ReportContactDay,
     ReportSession,
     StageEntry,
+    Visitor,
 )
 from wagtail_journey.reports import dashboard
 from wagtail_journey.reports.rollup import rollup_day, rollup_range
@@ -164,3 +165,17 @@ def test_schedule_rolls_up_today_and_yesterday(home_page):
     visit(visitor(), [home_page], timezone.now() - timedelta(minutes=5))
     assert rollup_recent() == 2
     assert ReportSession.objects.count() == 1
+
+
+def test_retention_purge_removes_a_stale_visitors_report_sessions(home_page):
+    from wagtail_journey.tracking.retention import purge_anonymous_data
+
+    old = timezone.now() - timedelta(days=500)
+    stale = visitor()
+    visit(stale, [home_page], old)
+    Visitor.objects.filter(pk=stale.pk).update(last_seen_at=old)
+    rollup_day(timezone.localdate(old))
+    assert ReportSession.objects.filter(visitor=stale).exists()
+    purge_anonymous_data()
+    assert not ReportSession.objects.filter(visitor_id=stale.pk).exists()
+    assert not Visitor.objects.filter(pk=stale.pk).exists()

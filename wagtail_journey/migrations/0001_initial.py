@@ -1566,7 +1566,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
+                        related_name="report_days",
                         to="wagtail_journey.contact",
                         verbose_name="contact",
                     ),
@@ -1628,7 +1628,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
+                        related_name="report_sessions",
                         to="wagtail_journey.visitor",
                         verbose_name="visitor",
                     ),
@@ -1668,7 +1668,7 @@ class Migration(migrations.Migration):
                     models.ForeignKey(
                         db_index=False,
                         on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
+                        related_name="stage_entries",
                         to="wagtail_journey.contact",
                         verbose_name="contact",
                     ),

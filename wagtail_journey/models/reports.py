@@ -68,11 +68,13 @@ class ReportSession(models.Model):
 
     day = models.DateField(_("day"))
     session = models.BigIntegerField(_("session"))
+    # Named (not "+") relations: retention and erasure find rows to delete
+    # through Visitor's and Contact's related objects, which skip hidden ones.
     visitor = models.ForeignKey(
         "wagtail_journey.Visitor",
         verbose_name=_("visitor"),
         on_delete=models.CASCADE,
-        related_name="+",
+        related_name="report_sessions",
         db_index=False,  # wj_rs_visitor
     )
     audience_only = models.BooleanField(_("audience statistics only"), default=False)
@@ -120,7 +122,7 @@ class ReportContactDay(models.Model):
         "wagtail_journey.Contact",
         verbose_name=_("contact"),
         on_delete=models.CASCADE,
-        related_name="+",
+        related_name="report_days",
         db_index=False,  # wj_rcd_contact
     )
     submissions = models.PositiveIntegerField(_("form submissions"), default=0)
@@ -153,7 +155,7 @@ class StageEntry(models.Model):
         "wagtail_journey.Contact",
         verbose_name=_("contact"),
         on_delete=models.CASCADE,
-        related_name="+",
+        related_name="stage_entries",
         db_index=False,  # wj_se_contact
     )
     scheme = models.CharField(_("scheme"), max_length=16, choices=Scheme.choices)
