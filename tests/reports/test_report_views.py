@@ -254,3 +254,12 @@ def test_group_editor_lists_the_report_permissions(admin_client):
     html = admin_client.get("/admin/groups/new/").content.decode()
     assert "Can view the dashboard, landing page and attribution reports" in html
     assert "Can view the funnel, drop-off and journey map reports" in html
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, LANDING, ATTRIBUTION, FUNNEL, DROPOFF, JOURNEY_MAP])
+def test_filter_refreshes_through_the_results_url(client, django_user_model, url):
+    reader = editor(client, django_user_model, "view_traffic_reports", "view_funnel_reports")
+    response = reader.get(f"{url}results/", {"day_from": "2026-01-01", "day_to": "2026-01-31"})
+    assert response.status_code == 200
+    assert response.context["period_start"].isoformat() == "2026-01-01"
+    assert b"<html" not in response.content
