@@ -14,6 +14,13 @@ from wagtail_journey.admin import charts
 from wagtail_journey.admin.reports import FUNNEL_PERMISSION, JourneyReportView, PeriodFilterSet
 from wagtail_journey.models import Segment
 from wagtail_journey.reports.journey_map import STEPS, WINDOW_DAYS, journey_map
+from wagtail_journey.reports.moments import best_customers_before_first_order, moments
+
+MOMENT_LABELS = {
+    "first_submission": _("Days from becoming a contact to the first form submission"),
+    "first_order": _("Days from becoming a contact to the first order"),
+    "repeat_order": _("Days from the first order to the repeat order"),
+}
 
 START_KINDS = [
     ("email_opened", _("An email opened")),
@@ -113,7 +120,37 @@ class JourneyMapView(JourneyReportView):
                     [_("Touchpoint"), _("Contacts")],
                 )
             )
+        moment_charts = [
+            charts.bars(
+                f"wj-chart-{m.key}",
+                MOMENT_LABELS[m.key],
+                _(
+                    "%(contacts)s contacts reached this moment in the period; "
+                    "median: %(median)s days."
+                )
+                % {
+                    "contacts": m.contacts,
+                    "median": "—" if m.median_days is None else m.median_days,
+                },
+                m.buckets,
+                [_("Days"), _("Contacts")],
+            )
+            for m in moments(start, end)
+        ]
+        best, before = best_customers_before_first_order()
         return {
+            "moment_charts": moment_charts,
+            "best_chart": charts.bars(
+                "wj-chart-best-customers",
+                _("What the best customers did before their first order"),
+                _(
+                    "The top tenth of customers by orders (%(count)s contacts): how many of them "
+                    "did each of these before (or on the day of) their first order."
+                )
+                % {"count": best},
+                before,
+                [_("Touchpoint"), _("Contacts")],
+            ),
             "map": result,
             "start_label": result.steps[0][0][0] if result.steps else "",
             "step_charts": steps,
