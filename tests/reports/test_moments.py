@@ -43,7 +43,7 @@ def test_time_to_first_submission_first_order_and_repeat(home_page, article):
     assert found["first_order"].contacts == 2 and found["first_order"].median_days == 5
     assert dict(found["first_order"].buckets) == {
         "0": 1,
-        "1–1": 0,
+        "1": 0,
         "2–7": 0,
         "8–30": 1,
         "31–90": 0,

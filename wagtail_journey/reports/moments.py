@@ -40,7 +40,8 @@ def _bucket_label(i: int) -> str:
         return "0"
     if i == len(BUCKETS):
         return f"> {BUCKETS[-1]}"
-    return f"{BUCKETS[i - 1] + 1}–{BUCKETS[i]}"
+    low = BUCKETS[i - 1] + 1
+    return str(low) if low == BUCKETS[i] else f"{low}–{BUCKETS[i]}"
 
 
 def _moment(key: str, days: list[int]) -> Moment:
