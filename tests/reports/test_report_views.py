@@ -263,3 +263,12 @@ def test_filter_refreshes_through_the_results_url(client, django_user_model, url
     assert response.status_code == 200
     assert response.context["period_start"].isoformat() == "2026-01-01"
     assert b"<html" not in response.content
+
+
+def test_a_formula_in_a_utm_source_is_exported_as_text(client, django_user_model, home_page):
+    visit(visitor(), [home_page], at(timezone.localdate(), 0, 1), utm={"source": "=HYPERLINK(1)"})
+    rollup_range(timezone.localdate(), timezone.localdate())
+    reader = editor(client, django_user_model, "view_traffic_reports")
+    text = b"".join(reader.get(DASHBOARD, {"export": "csv"}).streaming_content).decode()
+    assert "'=HYPERLINK(1)" in text
+    assert reader.get(DASHBOARD, {"day_from": "2026\x00"}).status_code == 400

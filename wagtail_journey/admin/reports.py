@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 import django_filters
+from django.http import HttpResponseBadRequest
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
@@ -22,6 +23,8 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.reports import ReportView
 
 from wagtail_journey.admin.audience import local_day
+from wagtail_journey.admin.exports import FormulaSafeExportMixin
+from wagtail_journey.admin.guard import has_nul
 from wagtail_journey.models import DailyMetric
 from wagtail_journey.reports.dashboard import previous_period
 from wagtail_journey.tracking import audience
@@ -47,8 +50,12 @@ class PeriodFilterSet(WagtailFilterSet):
         self.form.fields["day"].initial = [start, end]
 
 
-class JourneyReportView(ReportView):
-    """A report over a period of site-local days, readable with ``permission``."""
+class JourneyReportView(FormulaSafeExportMixin, ReportView):
+    """A report over a period of site-local days, readable with ``permission``.
+
+    Its CSV export goes through the package's formula-safe writer; a request
+    carrying a NUL byte is refused as everywhere in the package's admin.
+    """
 
     permission: str = TRAFFIC_PERMISSION
     permission_required = "view"  # checked by user_has_permission below
@@ -59,6 +66,11 @@ class JourneyReportView(ReportView):
 
     def user_has_permission(self, permission) -> bool:
         return self.request.user.has_perm(self.permission)
+
+    def dispatch(self, request, *args, **kwargs):
+        if has_nul(request):
+            return HttpResponseBadRequest(_("The request contains invalid characters."))
+        return super().dispatch(request, *args, **kwargs)
 
     @cached_property
     def period(self) -> tuple[date, date]:
