@@ -15,6 +15,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 
 from demo.models import ArticlePage, HomePage
+from demo.report_demo import load_report_demo
 from wagtail_journey import record
 from wagtail_journey.models import (
     ConsentPurpose,
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         self._scoring(home, pages)
         self._contacts(pages)
         landing = self._landing_page(home)
+        load_report_demo([home, *pages.values()], landing)
         self._segments(pages)
         self._audience([home, *pages.values(), landing])
         if options["with_admin"]:
