@@ -1,0 +1,106 @@
+"""Landing blocks as editors fill them in: optional nested blocks really are optional."""
+
+import pytest
+from wagtail import blocks
+
+from wagtail_journey.blocks import CallToActionBlock, HeroBlock, landing_blocks
+from wagtail_journey.blocks.optional import OptionalStructBlock
+
+pytestmark = pytest.mark.django_db
+
+
+def admin_post(block, value, prefix="b"):
+    """What the Wagtail editor posts for ``value``: the form data, read back as the admin does."""
+    data = {}
+
+    def flatten(child, val, key):
+        if isinstance(child, blocks.StructBlock):
+            for name, grandchild in child.child_blocks.items():
+                flatten(grandchild, val.get(name), f"{key}-{name}")
+        elif isinstance(child, blocks.ChooserBlock):
+            data[key] = "" if val is None else str(val.pk)
+        else:
+            data[key] = "" if val is None else str(val)
+
+    flatten(block, value, prefix)
+    return block.value_from_datadict(data, {}, prefix)
+
+
+def test_a_hero_without_a_call_to_action_validates_as_stored_and_as_the_editor_posts_it():
+    block = HeroBlock()
+    stored = block.to_python({"heading": "The guide", "text": "Twelve pages."})  # the demo's hero
+    assert block.clean(stored)["heading"] == "The guide"
+    # Re-published unchanged from the editor: an empty label, no page, no URL, default style.
+    posted = admin_post(block, stored)
+    assert posted["cta"]["label"] == "" and posted["cta"]["style"] == "primary"
+    cleaned = block.clean(posted)
+    assert cleaned["cta"]["label"] == ""
+
+
+def test_a_blank_call_to_action_renders_nothing():
+    block = HeroBlock()
+    html = block.render(block.to_python({"heading": "The guide"}))
+    assert '<h1 class="wj-hero__title">The guide</h1>' in html
+    assert "<a " not in html and "wj-cta" not in html
+
+
+@pytest.mark.parametrize(
+    ("cta", "field", "message"),
+    [
+        ({"label": "Read more"}, "page", "Choose a page or enter a URL."),
+        ({"url": "https://example.com/"}, "label", "This field is required."),
+        ({"label": "Go", "url": "https://example.com/", "style": "secondary"}, None, None),
+    ],
+)
+def test_a_started_call_to_action_is_validated_in_full(cta, field, message):
+    block = HeroBlock()
+    value = block.to_python({"heading": "H", "cta": cta})
+    if field is None:
+        assert block.clean(value)["cta"]["style"] == "secondary"
+        return
+    with pytest.raises(blocks.StructBlockValidationError) as caught:
+        block.clean(value)
+    cta_errors = caught.value.block_errors["cta"].block_errors
+    assert [str(m) for e in cta_errors[field].error_list for m in e.messages] == [message]
+
+
+def test_the_call_to_action_block_on_its_own_is_required():
+    block = CallToActionBlock()
+    with pytest.raises(blocks.StructBlockValidationError):
+        block.clean(block.to_python({}))
+
+
+def nested_struct_and_list_children(block, path=""):
+    """Every StructBlock/ListBlock inside ``block``, with its path."""
+    for name, child in getattr(block, "child_blocks", {}).items():
+        here = f"{path}.{name}"
+        if isinstance(child, (blocks.StructBlock, blocks.ListBlock)):
+            yield here, child
+        if isinstance(child, blocks.ListBlock):
+            yield from nested_struct_and_list_children(child.child_block, here + "[]")
+        else:
+            yield from nested_struct_and_list_children(child, here)
+
+
+#: Nested blocks a landing block needs, and why; every other nested block must be optional.
+REQUIRED_WITH_REASON = {
+    "features.features": "a feature list lists at least one feature",
+    "form.fields": "a form needs fields (an email at least)",
+}
+
+
+def test_every_nested_block_is_optional_unless_it_has_a_reason():
+    found = {}
+    for name, block in landing_blocks():
+        for path, child in nested_struct_and_list_children(block, name):
+            found[path] = child
+    assert "hero.cta" in found and "form.consents" in found  # the walk finds them
+    for path, child in found.items():
+        if path in REQUIRED_WITH_REASON:
+            continue
+        if isinstance(child, blocks.ListBlock):
+            assert not child.meta.min_num, f"{path} requires items"
+            assert list(child.clean(child.to_python([]))) == [], path
+        else:
+            assert isinstance(child, OptionalStructBlock) and not child.required, path
+            assert child.clean(child.to_python({})) is not None, path
