@@ -18,3 +18,13 @@ def journey_script(context):
 @register.simple_tag(takes_context=True)
 def journey_consent_banner(context):
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def journey_consent_link(context, label=""):
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def journey_styles(context, *parts):
+    return ""
