@@ -58,6 +58,16 @@ def test_banner_tells_its_script_the_consent_cookie_name():
     assert 'data-cookie="site_consent"' in html
 
 
+@override_settings(WAGTAIL_JOURNEY={"TRACKING_ENABLED": False})
+def test_no_banner_and_no_banner_script_with_tracking_off():
+    html = render(
+        "{% journey_consent_banner %}{% journey_consent_link %}", request=RequestFactory().get("/")
+    )
+    # The reopen button stays hidden: only journey-consent.js shows it.
+    assert "data-journey-banner" not in html and "<script" not in html
+    assert "data-journey-consent-open hidden" in html
+
+
 def test_reopen_link_is_a_hidden_button_until_the_banner_script_runs():
     html = render("{% journey_consent_link %}")
     assert html == (

@@ -51,8 +51,13 @@ def journey_script(context):
 
 @register.inclusion_tag("wagtail_journey/tracking/consent_banner.html", takes_context=True)
 def journey_consent_banner(context) -> dict:
-    """The banner (hidden until journey.js asks) and its script, journey-consent.js."""
+    """The banner (hidden until journey.js asks) and its script, journey-consent.js.
+
+    Nothing with tracking off: the choice would not be recorded, so neither the banner
+    nor its reopen buttons (left hidden without the script) may offer one.
+    """
     return {
+        "enabled": journey_settings.TRACKING_ENABLED,
         "request": context.get("request"),
         "cookie_name": journey_settings.CONSENT_COOKIE_NAME,
     }
