@@ -70,6 +70,29 @@ def test_landing_page_blocks_are_styled_and_fit_the_screen(page, guide, viewport
     assert page.context.outside_requests == []
 
 
+SITE_RULES = """
+:root { --wj-primary: rgb(4, 5, 6); --wj-consent-accent: rgb(7, 8, 9); }
+.wj-cta { color: rgb(1, 2, 3); }
+"""
+
+
+def test_a_site_restyles_blocks_and_banner_with_its_own_rules_placed_before_ours(page, guide):
+    page.goto(guide.url)
+    # The site's stylesheet comes first: simple selectors still win (ours have specificity 0).
+    page.evaluate(
+        "css => { const s = document.createElement('style'); s.textContent = css;"
+        " document.head.prepend(s); }",
+        SITE_RULES,
+    )
+    main = page.get_by_role("main")
+    assert css(main.get_by_role("button", name="Send me the guide"), "background-color") == (
+        "rgb(4, 5, 6)"
+    )
+    assert css(main.get_by_role("link", name="Read customer stories"), "color") == "rgb(1, 2, 3)"
+    accept = page.get_by_role("button", name="Accept analytics")
+    assert css(accept, "background-color") == "rgb(7, 8, 9)"
+
+
 def test_a_visitor_fills_in_the_form_on_a_phone(page, guide, live_server):
     form = guide_form(guide)
     privacy = ConsentPurpose.objects.get(key="privacy")
