@@ -104,3 +104,42 @@ def test_every_nested_block_is_optional_unless_it_has_a_reason():
         else:
             assert isinstance(child, OptionalStructBlock) and not child.required, path
             assert child.clean(child.to_python({})) is not None, path
+
+
+@pytest.fixture
+def image(settings, tmp_path):
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+
+    settings.MEDIA_ROOT = tmp_path
+    return Image.objects.create(title="Team", file=get_test_image_file())
+
+
+@pytest.mark.parametrize("position", ["left", "right"])
+def test_image_with_text_and_a_hero_image_render_with_the_stylesheet_classes(image, position):
+    from wagtail_journey.blocks import ImageTextBlock
+
+    block = ImageTextBlock()
+    value = block.to_python({"image": image.pk, "text": "<p>Hi</p>", "image_position": position})
+    html = block.render(value)
+    assert f'class="wj-image-text wj-image-text--{position}"' in html
+    assert 'class="wj-image-text__image"' in html and 'alt=""' in html
+    assert '<div class="wj-image-text__text wj-rich-text"><p>Hi</p></div>' in html
+
+    hero = HeroBlock()
+    html = hero.render(hero.to_python({"heading": "H", "image": image.pk}))
+    assert 'class="wj-hero wj-hero--image"' in html
+    assert '<div class="wj-hero__media"><img' in html and 'class="wj-hero__image"' in html
+
+
+def test_a_testimonial_shows_its_photo_name_and_role(image):
+    from wagtail_journey.blocks import TestimonialBlock
+
+    block = TestimonialBlock()
+    html = block.render(
+        block.to_python({"quote": "Great", "name": "Inês", "role": "CTO", "image": image.pk})
+    )
+    assert '<blockquote class="wj-testimonial__quote"><p>Great</p></blockquote>' in html
+    assert 'class="wj-testimonial__photo"' in html
+    assert '<span class="wj-testimonial__name">Inês</span>' in html
+    assert '<span class="wj-testimonial__role">CTO</span>' in html
