@@ -28,3 +28,8 @@ def journey_consent_link(context, label=""):
 @register.simple_tag(takes_context=True)
 def journey_styles(context, *parts):
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def journey_consented_script(context, category, src=""):
+    return ""

@@ -199,3 +199,26 @@ def test_banner_speaks_french_and_portuguese(
     page.get_by_role("button", name=reopen).click()
     expect(banner).to_be_visible()
     no_horizontal_overflow(page)
+
+
+def test_a_consented_script_loads_only_once_analytics_is_accepted(page, guide, new_context):
+    # The demo's base.html gates demo/analytics-example.js with {% journey_consented_script %}.
+    fetched = []
+    page.on("request", lambda r: fetched.append(r.url) if "analytics-example" in r.url else None)
+    page.goto(guide.url)
+    expect(page.get_by_role("region", name="Analytics on this site")).to_be_visible()
+    assert page.evaluate("window.demoAnalyticsLoaded") is None and fetched == []
+
+    page.get_by_role("button", name="Accept analytics").click()
+    page.wait_for_function("window.demoAnalyticsLoaded === 1")
+    page.reload()  # granted: loaded with the page
+    page.wait_for_function("window.demoAnalyticsLoaded === 1")
+    assert len(fetched) == 2
+
+    # Refused: never loaded, on this page or the next.
+    other = new_context().new_page()
+    other.goto(page.url)
+    other.get_by_role("button", name="Refuse analytics").click()
+    other.reload()
+    other.wait_for_load_state("load")
+    assert other.evaluate("window.demoAnalyticsLoaded") is None

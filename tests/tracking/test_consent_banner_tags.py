@@ -82,3 +82,29 @@ def test_reopen_link_is_a_hidden_button_until_the_banner_script_runs():
         assert ">Annuler</button>" in render('{% journey_consent_link _("Cancel") %}')
     with translation.override("pt"):
         assert ">Definições de cookies</button>" in render("{% journey_consent_link %}")
+
+
+def test_consented_script_renders_inert_and_necessary_ones_load_at_once():
+    url = "https://cdn.example/a.js?x=1&y=2"
+    html = render('{% journey_consented_script "analytics" src=url %}', url=url)
+    assert html == (
+        '<script type="text/plain" data-journey-category="analytics" '
+        'data-src="https://cdn.example/a.js?x=1&amp;y=2"></script>\n'
+    )
+    html = render('{% journey_consented_script "necessary" src="/static/app.js" %}')
+    assert html == '<script src="/static/app.js" defer></script>\n'
+    with pytest.raises(TemplateSyntaxError, match="Unknown consent category 'ads'"):
+        render('{% journey_consented_script "ads" src="/x.js" %}')
+
+
+@pytest.mark.parametrize(("cookie", "granted"), [(None, False), ("0", False), ("1", True)])
+def test_cookie_consent_granted_reads_the_visitors_choice(cookie, granted):
+    from wagtail_journey.tracking.cookie_consent import cookie_consent_granted
+
+    request = RequestFactory().get("/")
+    if cookie is not None:
+        request.COOKIES["wj_c"] = cookie
+    assert cookie_consent_granted(request, "analytics") is granted
+    assert cookie_consent_granted(request, "necessary") is True
+    with pytest.raises(ValueError, match="Unknown consent category"):
+        cookie_consent_granted(request, "marketing")

@@ -4,6 +4,7 @@
 {% journey_styles %}           {# in <head>: the blocks', forms' and banner's stylesheets #}
 {% journey_consent_banner %}   {# once per page, in <body> (shown at the bottom of the screen) #}
 {% journey_consent_link %}     {# e.g. in the footer: reopens the banner to change the choice #}
+{% journey_consented_script "analytics" src="https://..." %}  {# loaded once granted #}
 {% journey_script %}           {# once per page, before </body> #}
 
 Everything is static files (no inline script or style), so the tags work under a
@@ -15,6 +16,7 @@ from django.urls import reverse
 from django.utils.safestring import SafeString
 
 from wagtail_journey.conf import journey_settings
+from wagtail_journey.tracking.cookie_consent import check_category
 
 register = template.Library()
 
@@ -67,6 +69,21 @@ def journey_consent_banner(context) -> dict:
 def journey_consent_link(label: str | SafeString = "") -> dict:
     """A button that reopens the consent banner; shown only where the banner can open."""
     return {"label": label}
+
+
+@register.inclusion_tag("wagtail_journey/tracking/consented_script.html")
+def journey_consented_script(category: str, src: str) -> dict:
+    """A script loaded only once its consent ``category`` is granted.
+
+    Rendered inert (``type="text/plain"``) whatever the visitor's choice, so the page can
+    be cached and shared; journey-consent.js (the banner's script) loads it when the
+    consent cookie grants the category, or at once when the visitor accepts.
+    """
+    try:
+        check_category(category)
+    except ValueError as error:
+        raise template.TemplateSyntaxError(str(error)) from error
+    return {"category": category, "src": src}
 
 
 #: What ``{% journey_styles %}`` links: the blocks and forms, and the banner.

@@ -4,7 +4,8 @@
    - it comes first in the page's tab order while it is visually fixed at the bottom,
      and a spacer keeps the end of the page reachable above it;
    - [data-journey-consent-open] buttons (the {% journey_consent_link %} tag) reopen it,
-     with the current choice shown; Escape closes it once a choice exists, and focus returns.
+     with the current choice shown; Escape closes it once a choice exists, and focus returns;
+   - scripts left inert by {% journey_consented_script %} load once their category is granted.
    A static file, no inline code: works under a strict Content-Security-Policy. */
 (function (w, d) {
   "use strict";
@@ -62,5 +63,19 @@
     el.hidden = false;
     el.addEventListener("click", function () { open(el); });
   });
-  w.wagtailJourneyConsent = { open: open };
+  // {% journey_consented_script "analytics" %}: inert until the category is granted.
+  function load(category) {
+    var sel = 'script[type="text/plain"][data-journey-category="' + category + '"]';
+    Array.prototype.forEach.call(d.querySelectorAll(sel), function (inert) {
+      var s = d.createElement("script");
+      s.src = inert.getAttribute("data-src");
+      inert.parentNode.replaceChild(s, inert);
+    });
+  }
+  if (choice() === "1") load("analytics");
+  d.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest('[data-journey-consent="1"]')) load("analytics");
+  });
+
+  w.wagtailJourneyConsent = { open: open, load: load };
 })(window, document);
