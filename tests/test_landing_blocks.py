@@ -143,3 +143,10 @@ def test_a_testimonial_shows_its_photo_name_and_role(image):
     assert 'class="wj-testimonial__photo"' in html
     assert '<span class="wj-testimonial__name">Inês</span>' in html
     assert '<span class="wj-testimonial__role">CTO</span>' in html
+
+
+def test_the_optional_call_to_action_keeps_its_frozen_definition():
+    """Migrations freeze ``required=False`` on the hero's button: unchanged, no new migration."""
+    cta = HeroBlock().child_blocks["cta"]
+    assert cta.deconstruct()[2] == {"label": "Call to action", "required": False}
+    assert CallToActionBlock().deconstruct()[2] == {}

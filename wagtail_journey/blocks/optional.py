@@ -32,6 +32,9 @@ class OptionalStructBlock(blocks.StructBlock):
 
     def __init__(self, local_blocks=None, required: bool = True, **kwargs):
         self._required = required
+        if not required:
+            # Kept in the block's definition (migrations), as Wagtail kept it before.
+            kwargs["required"] = False
         super().__init__(local_blocks, **kwargs)
 
     @property
