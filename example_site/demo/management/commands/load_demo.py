@@ -275,6 +275,7 @@ class Command(BaseCommand):
             home, "privacy-policy", "Privacy policy", "How we use your data and your rights."
         )
         purposes = self._purposes(privacy_page)
+        customer_stories = ArticlePage.objects.get(slug="customer-stories")
         body = [
             {
                 "type": "hero",
@@ -293,6 +294,15 @@ class Command(BaseCommand):
                         {"title": "Scores you can explain", "text": "Every point has a reason."},
                     ],
                 },
+            },
+            {
+                "type": "rich_text",
+                "value": (
+                    "<h2>Why this guide</h2><p>Bought lists bounce, annoy and break the law. "
+                    "This guide shows how to grow an audience that asked to hear from you, "
+                    "with <b>consent you can prove</b> and journeys that follow what people "
+                    "actually do.</p>"
+                ),
             },
             {
                 "type": "testimonial",
@@ -330,6 +340,14 @@ class Command(BaseCommand):
                     "success_message": "<p>Thank you! Check your inbox.</p>",
                     "tags": "guide",
                     "journey_stage": "consideration",
+                },
+            },
+            {
+                "type": "cta",
+                "value": {
+                    "label": "Read customer stories",
+                    "page": customer_stories.pk,
+                    "style": "secondary",
                 },
             },
         ]
