@@ -23,6 +23,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import SimpleTemplateResponse, TemplateResponse
@@ -179,8 +180,6 @@ def _private(response: HttpResponse) -> None:
 
 
 def _serve_post(page, request, serve_args, serve_kwargs) -> HttpResponse:
-    from wagtail_journey.submissions import AlreadySubmitted, process_submission
-
     block_id = request.POST.get("wj_form", "")[:64]
     value = find_form_blocks(page).get(block_id)
     if value is None:
@@ -192,14 +191,7 @@ def _serve_post(page, request, serve_args, serve_kwargs) -> HttpResponse:
         form.is_valid()
         form.add_error(None, _("Too many submissions from your network. Please try again later."))
         status = 429
-    elif form.is_valid():
-        try:
-            process_submission(request, page, block_id, form)
-        except (AlreadySubmitted, IntegrityError) as error:
-            # The same rendered form again (a double click, a browser re-post):
-            # it was stored once; answer as the first time did.
-            if isinstance(error, IntegrityError) and not _already_submitted(form):
-                raise
+    elif form.is_valid() and _process(request, page, block_id, form):
         return _success_redirect(request, block_id, value)
     else:
         status = 400
@@ -208,6 +200,29 @@ def _serve_post(page, request, serve_args, serve_kwargs) -> HttpResponse:
     return _render(
         page, request, serve_args, serve_kwargs, {"journey_forms": {block_id: form}}, status
     )
+
+
+def _process(request: HttpRequest, page: Any, block_id: str, form: Any) -> bool:
+    """Store the submission; False (nothing stored) when it is refused late.
+
+    A rule that needs the database or the normalised address (identity) may
+    still refuse with a ValidationError: the visitor gets their form back with
+    the message. The same rendered form stored before (a double click, a
+    browser re-post) counts as stored: it is answered as the first time was.
+    """
+    from wagtail_journey.submissions import AlreadySubmitted, process_submission
+
+    try:
+        process_submission(request, page, block_id, form)
+    except ValidationError as exc:
+        form.add_error(None, exc)
+        return False
+    except AlreadySubmitted:
+        pass
+    except IntegrityError:
+        if not _already_submitted(form):
+            raise
+    return True
 
 
 def _already_submitted(form) -> bool:

@@ -63,6 +63,7 @@ VISIT = textwrap.dedent(
     html = web.get("/").content.decode()
     assert "data-journey-banner" in html, "no consent banner"
     assert "wagtail_journey/journey.js" in html and "wagtail_journey/journey.css" in html
+    assert "wagtail_journey/journey-consent.css" in html
     assert 'name="csrfmiddlewaretoken"' in html, "the form has no CSRF token"
 
     consent = web.post("/journey/collect/", json.dumps({"consent": True}),
