@@ -79,6 +79,27 @@ def test_live_count_endpoint(editor, client):
     assert bad["count"] is None and bad["error"]
 
 
+def test_live_count_with_an_empty_group_counts_the_others(editor):
+    Contact.objects.create(email="a@example.com", score=70)
+    Contact.objects.create(email="b@example.com", score=10)
+
+    def post(*second_group_rules):
+        score = ("score", {"min": 50, "max": "", "negate": ""})
+        groups = [
+            ("group", {"match": "all", "rules": streamfield([score])}),
+            ("group", {"match": "all", "rules": streamfield(list(second_group_rules))}),
+        ]
+        data = nested_form_data({"match": "all", "rules": streamfield(groups)})
+        return editor.post(reverse("wagtail_journey_segment_count"), data).json()
+
+    assert post() == {"count": 1, "label": "1 contact matches these rules."}
+    # A rule left half-filled: words, not "Validation error in StreamBlock".
+    assert post(("tag", {"tag": "", "negate": ""})) == {
+        "count": None,
+        "error": "Complete the rules to see how many contacts match.",
+    }
+
+
 def test_live_count_needs_permission(client, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="x")
     user.user_permissions.add(Permission.objects.get(codename="access_admin"))

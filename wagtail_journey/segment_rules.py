@@ -27,15 +27,16 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     FloatField,
+    Func,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, Now
+from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
@@ -95,7 +96,9 @@ def rules_stream_block() -> blocks.StreamBlock:
                     label=_("Contacts match"),
                 ),
             ),
-            ("rules", blocks.StreamBlock(rule_blocks, label=_("Rules"))),
+            # Optional: a group just added has no rules yet; an empty group is
+            # skipped when compiling, not an error (the live count keeps working).
+            ("rules", blocks.StreamBlock(rule_blocks, label=_("Rules"), required=False)),
         ],
         label=_("Group of rules"),
     )
@@ -140,6 +143,63 @@ def page_filter(value, *, required: bool = True) -> dict:
     if value.get("include_subpages"):
         return {"page__path__startswith": page.path}
     return {"page_id": page.pk}
+
+
+class JSONNumber(Func):
+    """A JSON property as a number, or NULL when the visitor sent anything else.
+
+    Properties come from browsers and shops: a plain CAST of ``"12 €"`` or of a
+    nested object fails the whole statement (the reaction, the rebuild, every
+    other segment tested in the same query). Only JSON numbers are read; text,
+    booleans, objects and missing keys are NULL, so a rule over them simply does
+    not match. PostgreSQL reads them as ``numeric`` (no float overflow for
+    ``1e400``), SQLite as REAL (its integer SUM would overflow).
+    """
+
+    output_field = FloatField()
+
+    def __init__(self, field: str, key: str):
+        if not PROPERTY_RE.match(key):
+            raise RuleError(_("%(name)s is not a valid property name.") % {"name": key})
+        self.key = key
+        super().__init__(F(field))
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        sql = (
+            f"(CASE WHEN jsonb_typeof({column} -> %s) = 'number' "
+            f"THEN ({column} ->> %s)::numeric END)"
+        )
+        return sql, (*params, self.key, *params, self.key)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        path = f'$."{self.key}"'
+        sql = (
+            f"(CASE WHEN json_type({column}, %s) IN ('integer', 'real') "
+            f"THEN CAST(json_extract({column}, %s) AS REAL) END)"
+        )
+        return sql, (*params, path, *params, path)
+
+
+class Number(Func):
+    """A number parameter of the type JSONNumber yields (numeric on PostgreSQL:
+    comparing numeric with double precision casts the sum and can overflow)."""
+
+    output_field = FloatField()
+
+    def __init__(self, number: float):
+        self.number = float(number)
+        super().__init__()
+
+    def as_sql(self, compiler, connection, **extra):
+        return "%s", (self.number,)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return "CAST(%s AS numeric)", (repr(self.number),)
 
 
 def within_block():
@@ -320,11 +380,11 @@ class EventSumRule(RuleType):
         total = Subquery(
             tps.order_by()
             .values("contact")
-            .annotate(t=Sum(Cast(KT(f"properties__{prop}"), FloatField())))
+            .annotate(t=Sum(JSONNumber("properties", prop)))
             .values("t")[:1],
             output_field=FloatField(),
         )
-        return Q(GreaterThanOrEqual(Coalesce(total, 0.0), float(value["at_least"])))
+        return Q(GreaterThanOrEqual(Coalesce(total, Number(0)), Number(value["at_least"])))
 
 
 def _before_after():

@@ -41,7 +41,7 @@ class ContactInspectView(InspectView):
             memberships=contact.segment_memberships.select_related("segment").order_by("segment"),
             static_segments=Segment.objects.filter(kind=Segment.Kind.STATIC),
             can_change=self.request.user.has_perm("wagtail_journey.change_contact"),
-            action_url=reverse("wagtail_journey_contact_action", args=[contact.pk]),
+            contact_action_url=reverse("wagtail_journey_contact_action", args=[contact.pk]),
         )
         return context
 

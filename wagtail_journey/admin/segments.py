@@ -4,6 +4,7 @@ inspect page with members, rebuild and CSV import (thin glue)."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import re_path
@@ -12,12 +13,13 @@ from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
 from wagtail_modeladmin.options import ModelAdmin
-from wagtail_modeladmin.views import InspectView
+from wagtail_modeladmin.views import CreateView, EditView, InspectView
 
 from wagtail_journey.models import Segment
 from wagtail_journey.segment_rules import RuleError
 from wagtail_journey.segments import (
     import_static_csv,
+    materialise_segment,
     preview_count,
     rebuild_segment,
     segment_problem,
@@ -44,9 +46,14 @@ def live_count(request):
         rules = field.clean(raw)
         match = request.POST.get("match", "all")
         count = preview_count(rules, "any" if match == "any" else "all")
-    except (ValidationError, RuleError) as exc:
-        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        return JsonResponse({"count": None, "error": message})
+    except ValidationError:
+        # StreamField errors are per block ("Validation error in StreamBlock"):
+        # the form shows them on save; while typing, say what to do instead.
+        return JsonResponse(
+            {"count": None, "error": _("Complete the rules to see how many contacts match.")}
+        )
+    except RuleError as exc:
+        return JsonResponse({"count": None, "error": str(exc)})
     return JsonResponse(
         {
             "count": count,
@@ -67,6 +74,39 @@ class CsvImportForm(forms.Form):
     )
 
 
+class ProblemPanel(HelpPanel):
+    """Why the segment being edited cannot be computed (nothing when fine)."""
+
+    class BoundPanel(HelpPanel.BoundPanel):
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            segment = self.instance
+            context["problem"] = (segment_problem(segment) or segment.error) if segment.pk else ""
+            return context
+
+
+class MaterialiseMixin:
+    """Saving a segment computes its members (inline, or in a task when large),
+    so the listing never shows 0 members for a segment that has some."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        outcome = materialise_segment(self.instance)
+        if outcome.problem:
+            messages.error(self.request, outcome.problem)
+        elif outcome.deferred:
+            messages.info(self.request, _("Its members are being computed in the background."))
+        return response
+
+
+class SegmentCreateView(MaterialiseMixin, CreateView):
+    pass
+
+
+class SegmentEditView(MaterialiseMixin, EditView):
+    pass
+
+
 class SegmentInspectView(InspectView):
     def get_template_names(self):
         return ["wagtail_journey/admin/segment_inspect.html"]
@@ -78,6 +118,7 @@ class SegmentInspectView(InspectView):
         context.update(
             segment=segment,
             problem=problem or segment.error,
+            member_count=segment.memberships.count(),
             members=(
                 []
                 if problem
@@ -93,13 +134,16 @@ class SegmentAdmin(ModelAdmin):
     model = Segment
     menu_label = gettext_lazy("Segments")
     menu_icon = "group"
-    list_display = ("name", "kind", "member_count", "last_rebuilt_at", "problem_display")
+    list_display = ("name", "kind", "members", "last_rebuilt_at", "problem_display")
     list_filter = ("kind", "active")
     search_fields = ("name",)
     inspect_view_enabled = True
     inspect_view_class = SegmentInspectView
+    create_view_class = SegmentCreateView
+    edit_view_class = SegmentEditView
     form_view_extra_js = ["wagtail_journey/js/segment-live-count.js"]
     panels = [
+        ProblemPanel(template="wagtail_journey/admin/segment_problem_panel.html"),
         FieldRowPanel([FieldPanel("name"), FieldPanel("kind"), FieldPanel("active")]),
         FieldPanel("description"),
         FieldPanel("match"),
@@ -107,10 +151,21 @@ class SegmentAdmin(ModelAdmin):
         HelpPanel(template="wagtail_journey/admin/live_count_panel.html"),
     ]
 
+    def get_queryset(self, request):
+        # Counted from the membership rows shown on the segment's page, so the
+        # two always agree (the stored count is a cache for code, not for people).
+        return super().get_queryset(request).annotate(live_members=Count("memberships"))
+
+    def members(self, obj):
+        return obj.live_members
+
+    members.short_description = gettext_lazy("Members")
+    members.admin_order_field = "live_members"
+
     def problem_display(self, obj):
         return segment_problem(obj) or obj.error or "—"
 
-    problem_display.short_description = gettext_lazy("problem")
+    problem_display.short_description = gettext_lazy("Problem")
 
     def get_admin_urls_for_registration(self):
         return (
