@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from wagtail_modeladmin.views import InspectView
 
+from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.models import Contact, Segment, Touchpoint
 from wagtail_journey.scoring import add_manual_change, explain_score
 from wagtail_journey.segments import add_static_members, remove_static_members
@@ -22,7 +22,7 @@ class StageForm(forms.Form):
     stage = forms.ChoiceField(label=gettext_lazy("Move to stage"), choices=lifecycle_choices)
 
 
-class ContactInspectView(InspectView):
+class ContactInspectView(ReadableInspectView):
     def get_template_names(self):
         return ["wagtail_journey/admin/contact_inspect.html"]
 
