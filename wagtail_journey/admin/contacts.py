@@ -1,6 +1,5 @@
 """Contacts and the touchpoint log in the Wagtail admin."""
 
-from django.contrib.admin import SimpleListFilter
 from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel, ObjectList
@@ -10,6 +9,7 @@ from wagtail_journey.admin import audience
 from wagtail_journey.admin.contact_form import ContactForm
 from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
 from wagtail_journey.admin.display import when
+from wagtail_journey.admin.filters import labelled_filter
 from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.admin.scoring import LifecycleTransitionAdmin, ScoringRuleAdmin
@@ -18,24 +18,6 @@ from wagtail_journey.admin.submissions import FormSubmissionAdmin
 from wagtail_journey.kinds import kind_choices, kind_label
 from wagtail_journey.models import Contact, Touchpoint
 from wagtail_journey.stages import lifecycle_choices
-
-
-def labelled_filter(field: str, title, choices) -> type[SimpleListFilter]:
-    """A listing filter on a column of slugs that offers their labels."""
-
-    class LabelledFilter(SimpleListFilter):
-        parameter_name = field
-
-        def lookups(self, request, model_admin):
-            return choices()
-
-        def queryset(self, request, queryset):
-            value = self.value()
-            return queryset.filter(**{field: value}) if value else queryset
-
-    LabelledFilter.title = title
-    return LabelledFilter
-
 
 LifecycleFilter = labelled_filter("lifecycle_stage", _("lifecycle stage"), lifecycle_choices)
 KindFilter = labelled_filter("kind", _("kind"), kind_choices)
