@@ -1,10 +1,72 @@
 """Form submissions listing with filters and CSV/XLSX export (as Wagtail's form builder)."""
 
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib.admin import RelatedOnlyFieldListFilter
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail_modeladmin.options import ModelAdmin
+from wagtail_modeladmin.views import IndexView
 
+from wagtail_journey.admin.display import when
+from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.models import FormSubmission
+
+ANSWER = "answer:"
+
+
+def local_seconds(value: datetime) -> datetime:
+    """A timestamp as the site's local time to the second (spreadsheets show
+    microseconds and UTC offsets as noise)."""
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0, tzinfo=None)
+
+
+class SubmissionIndexView(IndexView):
+    """The export has one column per form field, named as the form block names
+    it (the field's "Field name", else its label), in the order fields first
+    appear among the exported submissions."""
+
+    export_headings = {
+        "created_at": _("Submitted"),
+        "form_name": _("Form"),
+        "page_title": _("Page"),
+        "contact_email": _("Email"),
+        "consents_summary": _("Consents"),
+    }
+    custom_field_preprocess = {
+        "created_at": {
+            IndexView.FORMAT_CSV: lambda value: local_seconds(value).isoformat(sep=" "),
+            IndexView.FORMAT_XLSX: local_seconds,
+        }
+    }
+
+    def as_spreadsheet(self, queryset, spreadsheet_format):
+        keys: dict[str, None] = {}
+        for data in queryset.values_list("data", flat=True).iterator(chunk_size=2000):
+            keys.update(dict.fromkeys(data or {}))
+        answers = [f"{ANSWER}{key}" for key in keys]
+        self.list_export = [*self.list_export, *answers]
+        self.export_headings = {**self.export_headings, **{a: a[len(ANSWER) :] for a in answers}}
+        return super().as_spreadsheet(queryset, spreadsheet_format)
+
+    def to_row_dict(self, item):
+        data = item.data or {}
+        row = {}
+        for field in self.list_export:
+            if field.startswith(ANSWER):
+                value = data.get(field[len(ANSWER) :])
+            elif field == "page_title":
+                value = item.page.title if item.page_id else ""
+            else:
+                value = getattr(item, field)
+                value = value() if callable(value) else value
+            row[field] = "" if value is None else value
+        return row
 
 
 class FormSubmissionAdmin(ModelAdmin):
@@ -12,17 +74,13 @@ class FormSubmissionAdmin(ModelAdmin):
     menu_label = _("Form submissions")
     menu_icon = "form"
     permission_helper_class = ReadOnlyPermissionHelper
-    list_display = ("created_at", "form_name", "page", "contact", "answers_summary")
-    list_filter = ("form_name", "page", "created_at")
+    index_view_class = SubmissionIndexView
+    inspect_view_class = ReadableInspectView
+    list_display = ("submitted", "form_name", "page", "contact", "answers_summary")
+    # Only pages that received submissions (not every page of the site, root included).
+    list_filter = ("form_name", ("page", RelatedOnlyFieldListFilter), "created_at")
     search_fields = ("form_name", "contact__email")
-    list_export = (
-        "created_at",
-        "form_name",
-        "page",
-        "contact_email",
-        "answers_summary",
-        "consents_summary",
-    )
+    list_export = ("created_at", "form_name", "page_title", "contact_email", "consents_summary")
     export_filename = "form-submissions"
     inspect_view_enabled = True
     inspect_view_fields = (
@@ -37,3 +95,9 @@ class FormSubmissionAdmin(ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("contact", "page")
+
+    def submitted(self, obj):
+        return when(obj.created_at)
+
+    submitted.short_description = _("Submitted")
+    submitted.admin_order_field = "created_at"
