@@ -30,6 +30,7 @@ from django.db.models import (
     F,
     FloatField,
     Func,
+    Model,
     OuterRef,
     Q,
     Subquery,
@@ -41,6 +42,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
+from wagtail_journey.kinds import kind_label
 from wagtail_journey.models import JourneyStage, TaggedContact, Touchpoint
 
 PROPERTY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -59,6 +61,25 @@ class RuleType:
 
     def q(self, value) -> Q:
         raise NotImplementedError
+
+    def describe(self, value) -> str:
+        """The rule in words for editors ("Score range: at least 50"); each
+        field's label and value as the editor chose it (labels of choices,
+        page titles), so registered rule types read well without code."""
+        parts = []
+        for name, block in self.fields():
+            raw = value.get(name)
+            label = str(block.label).lower()
+            if name == "within_days" and raw:
+                parts.append(_("within the last %(days)s days") % {"days": raw})
+            elif name == "kind" and raw:
+                parts.append(f"{label} “{kind_label(raw)}”")
+            elif raw is True:
+                parts.append(label)
+            elif text := describe_value(block, raw):
+                parts.append(f"{label} {text}")
+        text = f"{self.label}: {', '.join(parts)}" if parts else str(self.label)
+        return _("Not: %(rule)s") % {"rule": text} if value.get("negate") else text
 
     def block(self) -> blocks.StructBlock:
         return blocks.StructBlock(
@@ -103,6 +124,34 @@ def rules_stream_block() -> blocks.StreamBlock:
         label=_("Group of rules"),
     )
     return blocks.StreamBlock([("group", group)])
+
+
+def describe_value(block: blocks.Block, value) -> str:
+    """One field of a rule as text ('' when empty)."""
+    if value in (None, "", [], False):
+        return ""
+    if isinstance(block, blocks.ChoiceBlock | blocks.MultipleChoiceBlock):
+        labels = {str(k): str(v) for k, v in block.field.choices}
+        values = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+    if isinstance(value, str | Model):  # text, a page or a snippet: its name, quoted
+        return f"“{value}”"
+    return str(value)
+
+
+def describe_rules(rules, match: str) -> list[str]:
+    """A segment's groups in words, one line per group."""
+    lines = []
+    for group in rules or []:
+        value = group.value
+        texts = []
+        for child in value["rules"]:
+            rt = _rule_types.get(child.block_type)
+            texts.append(rt.describe(child.value) if rt else str(child.block_type))
+        if texts:
+            joiner = str(_(" or ")) if value["match"] == "any" else str(_(" and "))
+            lines.append(joiner.join(texts))
+    return lines
 
 
 def compile_rule(block_type: str, value) -> Q:
@@ -293,6 +342,13 @@ class VisitedPageRule(RuleType):
         return Q(Exists(touchpoints("page_view", value.get("within_days"), **page_filter(value))))
 
 
+def _form_choices():
+    """The site's forms by page title and form name (the rule stores the block id)."""
+    from wagtail_journey.pages import site_forms
+
+    return [(key, f"{page.title} — {name}") for page, key, name in site_forms()]
+
+
 @register_rule_type
 class SubmittedFormRule(RuleType):
     name = "submitted_form"
@@ -301,7 +357,10 @@ class SubmittedFormRule(RuleType):
     def fields(self):
         return [
             ("page", blocks.PageChooserBlock(label=_("On page"))),
-            ("form", blocks.CharBlock(required=False, label=_("Form key (optional)"))),
+            (
+                "form",
+                blocks.ChoiceBlock(choices=_form_choices, required=False, label=_("Form")),
+            ),
             ("within_days", within_block()),
         ]
 

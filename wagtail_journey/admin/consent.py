@@ -2,6 +2,7 @@
 
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
+from wagtail.admin.ui.tables import BooleanColumn
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from wagtail_journey.models import ConsentPurpose
@@ -25,7 +26,14 @@ class ConsentPurposeViewSet(SnippetViewSet):
     icon = "tick-inverse"
     menu_label = _("Consent purposes")
     add_to_admin_menu = False
-    list_display = ["name", "key", "version", "required", "double_opt_in", "is_marketing"]
+    list_display = [
+        "name",
+        "key",
+        "version",
+        BooleanColumn("required"),
+        BooleanColumn("double_opt_in"),
+        BooleanColumn("is_marketing"),
+    ]
     inspect_view_enabled = True
     inspect_view_fields = ["name", "key", "text", "required", "double_opt_in", "version"]
 

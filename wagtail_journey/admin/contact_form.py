@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.forms import WagtailAdminModelForm
 
+from wagtail_journey.admin.base_form import JourneyAdminForm
 from wagtail_journey.scoring import add_manual_change
 from wagtail_journey.stages import lifecycle_choices, set_lifecycle_stage
 from wagtail_journey.tags import add_tags, remove_tags
@@ -22,7 +22,7 @@ EDITABLE = ("email", "first_name", "last_name", "phone", "owner", "tags")
 SCORE_LIMIT = 1_000_000
 
 
-class ContactForm(WagtailAdminModelForm):
+class ContactForm(JourneyAdminForm):
     lifecycle_stage = forms.ChoiceField(label=_("Lifecycle stage"), choices=lifecycle_choices)
     score_adjustment = forms.IntegerField(
         label=_("Adjust the score by"),

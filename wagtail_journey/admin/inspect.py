@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 from wagtail.models import Page
 from wagtail_modeladmin.views import InspectView
 
@@ -13,9 +15,18 @@ from wagtail_journey.kinds import kind_label
 
 
 class ReadableInspectView(InspectView):
+    def get_field_label(self, field_name, field=None):
+        return capfirst(super().get_field_label(field_name, field))
+
     def get_field_display_value(self, field_name, field=None):
         value = getattr(self.instance, field_name, None)
-        empty = self.model_admin.get_empty_value_display(field_name)
+        empty = "—"
+        if getattr(field, "choices", None):
+            return capfirst(getattr(self.instance, f"get_{field_name}_display")()) or empty
+        if value is None or value == "":
+            return empty
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
         if field_name in ("first_touch", "last_touch"):
             return touch_text(value) or empty
         if field_name == "kind":

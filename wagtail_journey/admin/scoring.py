@@ -7,8 +7,9 @@ from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, Obj
 from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import CreateView, EditView
 
+from wagtail_journey.admin.base_form import JourneyAdminForm
 from wagtail_journey.admin.filters import labelled_filter
-from wagtail_journey.admin.scoring_form import ScoringRuleForm
+from wagtail_journey.admin.scoring_form import KindInput, ScoringRuleForm
 from wagtail_journey.kinds import kind_choices, kind_label
 from wagtail_journey.models import LifecycleTransition, ScoringRule
 from wagtail_journey.stages import lifecycle_choices
@@ -82,9 +83,30 @@ class LifecycleTransitionAdmin(ModelAdmin):
     model = LifecycleTransition
     menu_label = _("Lifecycle transitions")
     menu_icon = "arrow-right"
-    list_display = ("__str__", "stage", "min_score", "kind", "active")
+    list_display = ("__str__", "stage_display", "min_score", "kind_display", "active")
     panels = [
         FieldPanel("stage", widget=forms.Select(choices=lifecycle_choices)),
-        FieldRowPanel([FieldPanel("min_score"), FieldPanel("kind")]),
+        FieldRowPanel(
+            [
+                FieldPanel("min_score"),
+                FieldPanel(
+                    "kind",
+                    widget=KindInput(),
+                    help_text=_("Pick a suggestion, or type the name of a custom event."),
+                ),
+            ]
+        ),
         FieldPanel("active"),
     ]
+    edit_handler = ObjectList(panels, base_form_class=JourneyAdminForm)
+
+    def stage_display(self, obj):
+        return dict(lifecycle_choices()).get(obj.stage, obj.stage)
+
+    stage_display.short_description = _("Stage")
+    stage_display.admin_order_field = "stage"
+
+    def kind_display(self, obj):
+        return kind_label(obj.kind) if obj.kind else "—"
+
+    kind_display.short_description = _("Or when this touchpoint arrives")

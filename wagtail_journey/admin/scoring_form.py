@@ -13,8 +13,8 @@ from django import forms
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.forms import WagtailAdminModelForm
 
+from wagtail_journey.admin.base_form import JourneyAdminForm
 from wagtail_journey.kinds import is_known_kind, kind_choices, kind_label
 from wagtail_journey.pages import site_forms
 
@@ -43,7 +43,7 @@ def form_choices(current: str = "") -> list:
     return choices + list(groups.items())
 
 
-class ScoringRuleForm(WagtailAdminModelForm):
+class ScoringRuleForm(JourneyAdminForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["kind"].widget = KindInput()

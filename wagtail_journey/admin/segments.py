@@ -8,15 +8,20 @@ from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import re_path
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, ObjectList
 from wagtail_modeladmin.options import ModelAdmin
-from wagtail_modeladmin.views import CreateView, EditView, InspectView
+from wagtail_modeladmin.views import CreateView, EditView
 
+from wagtail_journey.admin.base_form import JourneyAdminForm
+from wagtail_journey.admin.display import when
+from wagtail_journey.admin.filters import labelled_filter
+from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.models import Segment
-from wagtail_journey.segment_rules import RuleError
+from wagtail_journey.segment_rules import RuleError, describe_rules
 from wagtail_journey.segments import (
     import_static_csv,
     materialise_segment,
@@ -107,7 +112,7 @@ class SegmentEditView(MaterialiseMixin, EditView):
     pass
 
 
-class SegmentInspectView(InspectView):
+class SegmentInspectView(ReadableInspectView):
     def get_template_names(self):
         return ["wagtail_journey/admin/segment_inspect.html"]
 
@@ -119,6 +124,7 @@ class SegmentInspectView(InspectView):
             segment=segment,
             problem=problem or segment.error,
             member_count=segment.memberships.count(),
+            rules_text=describe_rules(segment.rules, segment.match) if segment.is_dynamic else [],
             members=(
                 []
                 if problem
@@ -134,8 +140,12 @@ class SegmentAdmin(ModelAdmin):
     model = Segment
     menu_label = gettext_lazy("Segments")
     menu_icon = "group"
-    list_display = ("name", "kind", "members", "last_rebuilt_at", "problem_display")
-    list_filter = ("kind", "active")
+    list_display = ("name", "kind_display", "members", "last_rebuilt", "problem_display")
+    inspect_view_fields = ("name", "description", "kind", "active", "last_rebuilt_at")
+    list_filter = (
+        labelled_filter("kind", gettext_lazy("kind"), lambda: Segment.Kind.choices),
+        "active",
+    )
     search_fields = ("name",)
     inspect_view_enabled = True
     inspect_view_class = SegmentInspectView
@@ -150,11 +160,24 @@ class SegmentAdmin(ModelAdmin):
         FieldPanel("rules"),
         HelpPanel(template="wagtail_journey/admin/live_count_panel.html"),
     ]
+    edit_handler = ObjectList(panels, base_form_class=JourneyAdminForm)
 
     def get_queryset(self, request):
         # Counted from the membership rows shown on the segment's page, so the
         # two always agree (the stored count is a cache for code, not for people).
         return super().get_queryset(request).annotate(live_members=Count("memberships"))
+
+    def kind_display(self, obj):
+        return capfirst(obj.get_kind_display())
+
+    kind_display.short_description = gettext_lazy("Kind")
+    kind_display.admin_order_field = "kind"
+
+    def last_rebuilt(self, obj):
+        return when(obj.last_rebuilt_at) or "—"
+
+    last_rebuilt.short_description = gettext_lazy("Last rebuilt")
+    last_rebuilt.admin_order_field = "last_rebuilt_at"
 
     def members(self, obj):
         return obj.live_members
