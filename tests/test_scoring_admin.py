@@ -209,3 +209,22 @@ def test_rebuild_and_csv_import_views(editor):
     assert "1 contact added. 1 address is not a contact." in response.content.decode()
     page = editor.get(f"/admin/wagtail_journey/segment/inspect/{static.pk}/").content.decode()
     assert "a@example.com" in page
+
+
+def test_segment_page_describes_rules_in_words(editor, article):
+    segment = make_segment(
+        "Readers",
+        group(
+            r("visited_page", page=article.pk, include_subpages=True, within_days=30),
+            r("lifecycle_stage", stages=["lead", "mql"]),
+            match="any",
+        ),
+        group(r("tag", tag="vip", negate=True), r("event_count", kind="video_play", at_least=2)),
+    )
+    page = editor.get(f"/admin/wagtail_journey/segment/inspect/{segment.pk}/").content.decode()
+    assert (
+        f"Visited a page: page “{article.title}”, or its subpages, within the last 30 days"
+        " or Lifecycle stage: Lead, Marketing qualified lead"
+    ) in page
+    assert "Not: Has tag: “vip” and Number of events: touchpoint kind “Video play”" in page
+    assert "StreamValue" not in page and "{&#x27;" not in page and "&lt;" not in page

@@ -67,9 +67,11 @@ class RuleType:
         field's label and value as the editor chose it (labels of choices,
         page titles), so registered rule types read well without code."""
         parts = []
-        for name, block in self.fields():
+        fields = self.fields()
+        for name, block in fields:
             raw = value.get(name)
-            label = str(block.label).lower()
+            # A rule's only field needs no label ("Has tag: “vip”").
+            label = "" if len(fields) == 1 else str(block.label).lower()
             if name == "within_days" and raw:
                 parts.append(_("within the last %(days)s days") % {"days": raw})
             elif name == "kind" and raw:
@@ -77,8 +79,10 @@ class RuleType:
             elif raw is True:
                 parts.append(label)
             elif text := describe_value(block, raw):
-                parts.append(f"{label} {text}")
-        text = f"{self.label}: {', '.join(parts)}" if parts else str(self.label)
+                parts.append(f"{label} {text}".strip())
+        text = str(self.label)
+        if parts:
+            text = _("%(rule)s: %(details)s") % {"rule": text, "details": ", ".join(parts)}
         return _("Not: %(rule)s") % {"rule": text} if value.get("negate") else text
 
     def block(self) -> blocks.StructBlock:
@@ -292,7 +296,12 @@ class LifecycleRule(RuleType):
     label = _("Lifecycle stage")
 
     def fields(self):
-        return [("stages", blocks.MultipleChoiceBlock(choices=_lifecycle_choices))]
+        return [
+            (
+                "stages",
+                blocks.MultipleChoiceBlock(choices=_lifecycle_choices, label=_("Stages")),
+            )
+        ]
 
     def q(self, value):
         return Q(lifecycle_stage__in=list(value.get("stages") or []))
@@ -304,7 +313,12 @@ class JourneyRule(RuleType):
     label = _("Journey stage")
 
     def fields(self):
-        return [("stages", blocks.MultipleChoiceBlock(choices=JourneyStage.choices))]
+        return [
+            (
+                "stages",
+                blocks.MultipleChoiceBlock(choices=JourneyStage.choices, label=_("Stages")),
+            )
+        ]
 
     def q(self, value):
         return Q(journey_stage__in=list(value.get("stages") or []))

@@ -14,7 +14,11 @@ class JourneyAdminForm(WagtailAdminModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for field in self.fields.values():
-            if isinstance(field, forms.ChoiceField) and not callable(field.choices):
+            if (
+                isinstance(field, forms.ChoiceField)
+                and not isinstance(field, forms.ModelChoiceField)  # names, not labels
+                and not callable(field.choices)
+            ):
                 field.choices = [(value, _cap(label)) for value, label in field.choices]
 
 

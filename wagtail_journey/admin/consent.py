@@ -1,5 +1,6 @@
 """Consent purposes as snippets: editors write the checkbox text, versions are kept."""
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.tables import BooleanColumn
@@ -30,9 +31,10 @@ class ConsentPurposeViewSet(SnippetViewSet):
         "name",
         "key",
         "version",
-        BooleanColumn("required"),
-        BooleanColumn("double_opt_in"),
-        BooleanColumn("is_marketing"),
+        *(
+            BooleanColumn(name, label=capfirst(ConsentPurpose._meta.get_field(name).verbose_name))
+            for name in ("required", "double_opt_in", "is_marketing")
+        ),
     ]
     inspect_view_enabled = True
     inspect_view_fields = ["name", "key", "text", "required", "double_opt_in", "version"]

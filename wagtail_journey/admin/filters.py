@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.admin import SimpleListFilter
+from django.utils.text import capfirst
 
 
 def labelled_filter(field: str, title, choices) -> type[SimpleListFilter]:
@@ -12,7 +13,7 @@ def labelled_filter(field: str, title, choices) -> type[SimpleListFilter]:
         parameter_name = field
 
         def lookups(self, request, model_admin):
-            return choices()
+            return [(value, capfirst(label)) for value, label in choices()]
 
         def queryset(self, request, queryset):
             value = self.value()
