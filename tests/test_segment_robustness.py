@@ -116,6 +116,17 @@ def test_a_segment_the_database_refuses_is_recorded_and_never_stops_the_others(
     )
 
 
+def test_the_live_count_of_rules_the_database_refuses_says_so(editor, broken_tag_rule):
+    from wagtail.test.utils.form_data import nested_form_data, streamfield
+
+    tag = ("tag", {"tag": "vip", "negate": ""})
+    groups = [("group", {"match": "all", "rules": streamfield([tag])})]
+    data = nested_form_data({"match": "all", "rules": streamfield(groups)})
+    response = editor.post(reverse("wagtail_journey_segment_count"), data)
+    assert response.status_code == 200
+    assert "could not evaluate" in response.json()["error"]
+
+
 def test_saving_a_segment_that_the_database_refuses_answers_with_a_message(editor, broken_tag_rule):
     from tests.test_scoring_admin import rules_post
 

@@ -4,6 +4,7 @@ inspect page with members, rebuild and CSV import (thin glue)."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
 from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
@@ -23,6 +24,7 @@ from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.models import Segment
 from wagtail_journey.segment_rules import RuleError, describe_rules
 from wagtail_journey.segments import (
+    database_problem,
     import_static_csv,
     materialise_segment,
     preview_count,
@@ -59,6 +61,8 @@ def live_count(request):
         )
     except RuleError as exc:
         return JsonResponse({"count": None, "error": str(exc)})
+    except DatabaseError as exc:
+        return JsonResponse({"count": None, "error": database_problem(exc)})
     return JsonResponse(
         {
             "count": count,
