@@ -6,6 +6,7 @@ abstract mixin plus a concrete class, as ``wagtail.contrib.forms`` does.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.contrib import messages
@@ -65,6 +66,22 @@ def site_forms() -> list[tuple[Page, str, str]]:
         if page_id in pages:
             found[key] = (pages[page_id], key, name)
     return sorted(found.values(), key=lambda item: (item[0].title.lower(), item[2].lower()))
+
+
+def form_field_names(forms: Iterable[tuple[int, str]]) -> list[str]:
+    """The field names of these (page id, block id) forms, in the order the
+    forms define them (as submissions store them: their export columns)."""
+    from wagtail_journey.blocks.form import field_name
+
+    wanted: dict[int, set[str]] = {}
+    for page_id, key in forms:
+        wanted.setdefault(page_id, set()).add(key)
+    names: dict[str, None] = {}
+    for page in Page.objects.filter(pk__in=list(wanted)).specific():
+        for key, value in find_form_blocks(page).items():
+            if key in wanted[page.pk]:
+                names.update(dict.fromkeys(field_name(f) for f in value["fields"]))
+    return list(names)
 
 
 def _can_hold_forms(model) -> bool:

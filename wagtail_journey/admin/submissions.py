@@ -14,6 +14,7 @@ from wagtail_journey.admin.display import when
 from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.models import FormSubmission
+from wagtail_journey.pages import form_field_names
 
 ANSWER = "answer:"
 
@@ -28,8 +29,7 @@ def local_seconds(value: datetime) -> datetime:
 
 class SubmissionIndexView(IndexView):
     """The export has one column per form field, named as the form block names
-    it (the field's "Field name", else its label), in the order fields first
-    appear among the exported submissions."""
+    it (the field's "Field name", else its label), in the forms' order."""
 
     export_headings = {
         "created_at": _("Submitted"),
@@ -46,9 +46,14 @@ class SubmissionIndexView(IndexView):
     }
 
     def as_spreadsheet(self, queryset, spreadsheet_format):
-        keys: dict[str, None] = {}
+        # The forms' own field order (PostgreSQL's jsonb keeps no key order),
+        # then fields since removed from a form, by name.
+        forms = queryset.order_by().filter(page__isnull=False).values_list("page", "form_key")
+        keys = dict.fromkeys(form_field_names(forms.distinct()))
+        stored: set[str] = set()
         for data in queryset.values_list("data", flat=True).iterator(chunk_size=2000):
-            keys.update(dict.fromkeys(data or {}))
+            stored.update(data or {})
+        keys.update(dict.fromkeys(sorted(stored - set(keys))))
         answers = [f"{ANSWER}{key}" for key in keys]
         self.list_export = [*self.list_export, *answers]
         self.export_headings = {**self.export_headings, **{a: a[len(ANSWER) :] for a in answers}}
