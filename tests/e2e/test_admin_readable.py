@@ -32,6 +32,7 @@ LISTINGS = [
     "/admin/snippets/wagtail_journey/pagejourneystage/",
 ]
 ADD = [url + "create/" for url in LISTINGS[:1] + LISTINGS[3:6]]
+REPORTS = ["/admin/journey/audience/"]
 DETAIL = re.compile(r'href="(/admin/(?:snippets/)?wagtail_journey/[a-z]+/(?:inspect|edit)/\d+/)"')
 REPR = re.compile(r"\{'|\[\{|StreamValue|<[a-z_.]+ object at|page #\d")
 SNAKE = re.compile(r"(?<![\w@./-])[a-z]+_[a-z_]+(?![\w@./-])")
@@ -59,7 +60,7 @@ def sign_in(page: Page, language: str) -> None:
 
 
 def screens(page: Page) -> list[str]:
-    urls = [*LISTINGS, *ADD]
+    urls = [*LISTINGS, *ADD, *REPORTS]
     for listing in LISTINGS:
         page.goto(listing)
         urls += list(dict.fromkeys(DETAIL.findall(page.content())))[:3]
