@@ -25,6 +25,7 @@ KindFilter = labelled_filter("kind", _("kind"), kind_choices)
 
 class ContactAdmin(ModelAdmin):
     model = Contact
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Contacts")
     menu_icon = "user"
     list_display = (
@@ -101,6 +102,7 @@ class ContactAdmin(ModelAdmin):
 
 class TouchpointAdmin(ModelAdmin):
     model = Touchpoint
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Touchpoints")
     menu_icon = "list-ul"
     permission_helper_class = ReadOnlyPermissionHelper

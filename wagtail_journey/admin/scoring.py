@@ -36,6 +36,7 @@ class RuleEditView(WarnUnknownKind, EditView):
 
 class ScoringRuleAdmin(ModelAdmin):
     model = ScoringRule
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Scoring rules")
     menu_icon = "pick"
     list_display = ("name", "kind_display", "points", "cap", "active", "problem_display")
@@ -81,6 +82,7 @@ class ScoringRuleAdmin(ModelAdmin):
 
 class LifecycleTransitionAdmin(ModelAdmin):
     model = LifecycleTransition
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Lifecycle transitions")
     menu_icon = "arrow-right"
     list_display = ("__str__", "stage_display", "min_score", "kind_display", "active")

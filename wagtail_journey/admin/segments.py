@@ -142,6 +142,7 @@ class SegmentInspectView(ReadableInspectView):
 
 class SegmentAdmin(ModelAdmin):
     model = Segment
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = gettext_lazy("Segments")
     menu_icon = "group"
     list_display = ("name", "kind_display", "members", "last_rebuilt", "problem_display")

@@ -76,6 +76,7 @@ class SubmissionIndexView(IndexView):
 
 class FormSubmissionAdmin(ModelAdmin):
     model = FormSubmission
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Form submissions")
     menu_icon = "form"
     permission_helper_class = ReadOnlyPermissionHelper
