@@ -36,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
     # Default sender of transactional and marketing email; falls back to
     # DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
+    # Root URL of the public links the app puts in emails (double opt-in
+    # confirmation, ...), e.g. "https://www.example.com". None uses Wagtail's
+    # WAGTAILADMIN_BASE_URL, then the default Wagtail Site; never the request's
+    # Host header (wagtail_journey.links).
+    "PUBLIC_BASE_URL": None,
     # Shared secret for the signed shop-event endpoint (None disables it).
     "SHOP_SECRET": None,
     # Cache alias used for rate limits, replay protection and the daily salt.
@@ -95,6 +100,10 @@ DEFAULTS: dict[str, Any] = {
     "FORM_MAX_AGE_HOURS": 24,
     # Double opt-in confirmation links expire after this many days.
     "DOUBLE_OPT_IN_MAX_AGE_DAYS": 7,
+    # Confirmation emails sent to one address per window (count, seconds).
+    # Anyone can type someone's address into a form: further requests are
+    # recorded (ConsentRecord.confirmation_skipped = "throttled") but send nothing.
+    "DOUBLE_OPT_IN_THROTTLE": (3, 86400),
     # Lifecycle stages, in order (docs/scoring-and-segments.md). Automatic
     # transitions (score thresholds, events; see LifecycleTransition in the
     # admin) only move a contact forward in this list; editors may move a

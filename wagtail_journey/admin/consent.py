@@ -4,8 +4,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
 from wagtail.admin.ui.tables import BooleanColumn
-from wagtail.snippets.views.snippets import SnippetViewSet
 
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.models import ConsentPurpose
 
 
@@ -22,7 +22,7 @@ class VersionHistoryPanel(Panel):
             return context
 
 
-class ConsentPurposeViewSet(SnippetViewSet):
+class ConsentPurposeViewSet(JourneySnippetViewSet):
     model = ConsentPurpose
     icon = "tick-inverse"
     menu_label = _("Consent purposes")

@@ -4,9 +4,9 @@ from django import forms
 from django.contrib import messages
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel, ObjectList
-from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import CreateView, EditView
 
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.admin.base_form import JourneyAdminForm
 from wagtail_journey.admin.filters import labelled_filter
 from wagtail_journey.admin.scoring_form import KindInput, ScoringRuleForm
@@ -34,7 +34,7 @@ class RuleEditView(WarnUnknownKind, EditView):
     pass
 
 
-class ScoringRuleAdmin(ModelAdmin):
+class ScoringRuleAdmin(JourneyModelAdmin):
     model = ScoringRule
     empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Scoring rules")
@@ -80,7 +80,7 @@ class ScoringRuleAdmin(ModelAdmin):
     problem_display.short_description = _("Problem")
 
 
-class LifecycleTransitionAdmin(ModelAdmin):
+class LifecycleTransitionAdmin(JourneyModelAdmin):
     model = LifecycleTransition
     empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Lifecycle transitions")

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, ObjectList
-from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import CreateView, EditView
 
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.admin.base_form import JourneyAdminForm
 from wagtail_journey.admin.display import when
 from wagtail_journey.admin.filters import labelled_filter
@@ -140,7 +140,7 @@ class SegmentInspectView(ReadableInspectView):
         return context
 
 
-class SegmentAdmin(ModelAdmin):
+class SegmentAdmin(JourneyModelAdmin):
     model = Segment
     empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = gettext_lazy("Segments")

@@ -7,9 +7,8 @@ from datetime import datetime
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail_modeladmin.options import ModelAdmin
-from wagtail_modeladmin.views import IndexView
 
+from wagtail_journey.admin.base import JourneyIndexView, JourneyModelAdmin
 from wagtail_journey.admin.display import when
 from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
@@ -27,7 +26,7 @@ def local_seconds(value: datetime) -> datetime:
     return value.replace(microsecond=0, tzinfo=None)
 
 
-class SubmissionIndexView(IndexView):
+class SubmissionIndexView(JourneyIndexView):
     """The export has one column per form field, named as the form block names
     it (the field's "Field name", else its label), in the forms' order."""
 
@@ -40,8 +39,8 @@ class SubmissionIndexView(IndexView):
     }
     custom_field_preprocess = {
         "created_at": {
-            IndexView.FORMAT_CSV: lambda value: local_seconds(value).isoformat(sep=" "),
-            IndexView.FORMAT_XLSX: local_seconds,
+            JourneyIndexView.FORMAT_CSV: lambda value: local_seconds(value).isoformat(sep=" "),
+            JourneyIndexView.FORMAT_XLSX: local_seconds,
         }
     }
 
@@ -74,7 +73,7 @@ class SubmissionIndexView(IndexView):
         return row
 
 
-class FormSubmissionAdmin(ModelAdmin):
+class FormSubmissionAdmin(JourneyModelAdmin):
     model = FormSubmission
     empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Form submissions")

@@ -9,6 +9,7 @@ import wagtail.fields
 from django.conf import settings
 from django.db import migrations, models
 
+import wagtail_journey.models.contacts
 import wagtail_journey.models.scoring
 import wagtail_journey.models.segments
 import wagtail_journey.models.visitors
@@ -624,7 +625,12 @@ class Migration(migrations.Migration):
                         auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
                     ),
                 ),
-                ("email", models.EmailField(max_length=254, unique=True, verbose_name="email")),
+                (
+                    "email",
+                    wagtail_journey.models.contacts.ContactEmailField(
+                        max_length=254, unique=True, verbose_name="email"
+                    ),
+                ),
                 (
                     "first_name",
                     models.CharField(blank=True, max_length=150, verbose_name="first name"),
@@ -669,6 +675,12 @@ class Migration(migrations.Migration):
                 (
                     "last_activity_at",
                     models.DateTimeField(blank=True, null=True, verbose_name="last activity"),
+                ),
+                (
+                    "email_confirmed_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="address confirmed"
+                    ),
                 ),
                 (
                     "decay_total",
@@ -864,6 +876,18 @@ class Migration(migrations.Migration):
                     "confirmation_sent_at",
                     models.DateTimeField(
                         blank=True, null=True, verbose_name="confirmation email sent"
+                    ),
+                ),
+                (
+                    "confirmation_skipped",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("throttled", "Too many confirmation emails to this address"),
+                            ("already", "Consent already confirmed"),
+                        ],
+                        max_length=16,
+                        verbose_name="confirmation email not sent",
                     ),
                 ),
                 (

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.models import Visitor
@@ -44,6 +45,7 @@ class VisitorState:
     set_visitor_cookie: bool = False
     clear_visitor_cookie: bool = False
     consent_cookie: str | None = None  # "1"/"0" to set, "" to delete, None to leave
+    granted_now: bool = False  # this request turned analytics consent on
 
     @property
     def per_visitor(self) -> bool:
@@ -142,12 +144,15 @@ def grant_consent(request: HttpRequest) -> VisitorState:
     key, _ = _cookie_key(request)
     visitor = _lookup(key)
     created = visitor is None
+    granted_now = created or visitor.consented_at is None or visitor.audience_only
     if created:
         visitor = Visitor.objects.create(consented_at=now, audience_only=False)
-    elif visitor.consented_at is None or visitor.audience_only:
+    elif granted_now:
         Visitor.objects.filter(pk=visitor.pk).update(consented_at=now, audience_only=False)
         visitor.consented_at, visitor.audience_only = now, False
-    state = VisitorState(FULL, visitor, set_visitor_cookie=created, consent_cookie="1")
+    state = VisitorState(
+        FULL, visitor, set_visitor_cookie=created, consent_cookie="1", granted_now=granted_now
+    )
     state.session, state.new_session = _session(request)
     request._wj_state = state
     return state
@@ -188,7 +193,24 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
 
 
 def apply_cookies(state: VisitorState, request: HttpRequest, response: HttpResponse) -> None:
-    """Set or delete the visitor, session and consent cookies on ``response``."""
+    """Set or delete the visitor, session and consent cookies on ``response``.
+
+    A response that sets (or deletes) one of them is made ``private`` with
+    ``Vary: Cookie``: a shared cache storing it would hand one visitor's id
+    (and session) to everyone served from that cache entry.
+    """
+    _set_cookies(state, request, response)
+    ours = (
+        journey_settings.VISITOR_COOKIE_NAME,
+        journey_settings.SESSION_COOKIE_NAME,
+        journey_settings.CONSENT_COOKIE_NAME,
+    )
+    if any(name in response.cookies for name in ours):
+        patch_cache_control(response, private=True)
+        patch_vary_headers(response, ["Cookie"])
+
+
+def _set_cookies(state: VisitorState, request: HttpRequest, response: HttpResponse) -> None:
     secure = request.is_secure()
     common = {"secure": secure, "samesite": "Lax", "path": "/"}
     if state.set_visitor_cookie and state.visitor is not None:

@@ -124,9 +124,15 @@ class Command(BaseCommand):
                 )
             contact = Contact.objects.create(email=email, first_name=first, last_name=last)
             # Identifying the visitor scores the anonymous page views it
-            # brings and lets the score thresholds apply.
+            # brings and lets the score thresholds apply. (A real site links
+            # a browser only on proof of control: identity.prove_control.)
             record(
-                "identified", contact=contact, visitor=visitor, occurred_at=now - timedelta(hours=1)
+                "identified",
+                contact=contact,
+                visitor=visitor,
+                identify=True,
+                properties={"how": "demo"},
+                occurred_at=now - timedelta(hours=1),
             )
 
     def _audience(self, pages: list[Page]) -> None:
