@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tarfile
@@ -57,7 +58,8 @@ def versions(python: Path) -> str:
 def check_site(wheel: Path, py: str, wagtail: str, django: str, work: Path) -> None:
     uv = Path(sys.executable).with_name("uv")
     venv = work / f"venv-{py}"
-    env = {"UV_PYTHON_DOWNLOADS": "never", "PATH": _path_with_pyenv()}
+    # The caller's environment (index, proxy and certificate settings) plus pyenv.
+    env = {**os.environ, "UV_PYTHON_DOWNLOADS": "never", "PATH": _path_with_pyenv()}
     subprocess.run([uv, "venv", "-q", "-p", py, venv], check=True, env=env)
     python = venv / "bin" / "python"
     pip = [uv, "pip", "install", "-q", "--python", python]
@@ -76,7 +78,6 @@ def check_site(wheel: Path, py: str, wagtail: str, django: str, work: Path) -> N
 
 def _path_with_pyenv() -> str:
     import glob
-    import os
 
     root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
     bins = [sorted(glob.glob(f"{root}/versions/{v}.*/bin"))[-1:] for v in ("3.12", "3.13")]
