@@ -47,18 +47,17 @@ def test_ctrl_c_stops_the_demo_and_its_worker_within_seconds(tmp_path):
         cwd=EXAMPLE,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=(tmp_path / "demo.log").open("w"),
         start_new_session=True,
         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.time() + 120
-        # bash, runserver, qcluster and its sentinel, worker, monitor and pusher (their
-        # titles say "qcluster" only where setproctitle is installed).
-        while len(alive(runner.pid)) < 7:
-            assert time.time() < deadline, f"qcluster did not start: {alive(runner.pid)}"
+        # The cluster says it runs once its sentinel, worker, monitor and pusher are up.
+        while " running." not in (tmp_path / "demo.log").read_text():
+            assert time.time() < deadline, (tmp_path / "demo.log").read_text()[-2000:]
             time.sleep(0.5)
-        time.sleep(2)
+        time.sleep(1)
         started = time.time()
         os.killpg(runner.pid, signal.SIGINT)  # what Ctrl-C does
         while alive(runner.pid) and time.time() - started < 30:
@@ -66,7 +65,7 @@ def test_ctrl_c_stops_the_demo_and_its_worker_within_seconds(tmp_path):
             time.sleep(0.2)
         left = alive(runner.pid)
         assert not left, f"still running {time.time() - started:.0f} s after Ctrl-C: {left}"
-        assert time.time() - started < 10
+        assert time.time() - started < 15  # it used to hang until killed
     finally:
         if alive(runner.pid):
             os.killpg(runner.pid, signal.SIGKILL)
