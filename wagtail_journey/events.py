@@ -61,7 +61,6 @@ SERVER_KINDS = SYSTEM_KINDS | frozenset(
     {
         "page_view",
         "form_submitted",
-        "identified",
         "unsubscribed",
         "subject_erased",
     }
