@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.identity import prove_control
+from wagtail_journey.links import public_url
 from wagtail_journey.models import ConsentRecord, Contact
 
 SALT = "wagtail_journey.double_opt_in"
@@ -34,6 +35,10 @@ SALT = "wagtail_journey.double_opt_in"
 
 class InvalidToken(Exception):
     """The link is forged, damaged or expired (the visitor is told nothing more)."""
+
+
+class UsedToken(InvalidToken):
+    """The link was valid and has been used: a confirmation link works once."""
 
 
 def make_token(record: ConsentRecord) -> str:
@@ -59,10 +64,11 @@ def read_token(token: str) -> ConsentRecord:
 def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
     """Confirm the record behind ``token``; returns (record, newly_confirmed).
 
-    The first confirmation proves that ``visitor`` (the browser that clicked)
-    controls the address: it is joined to the contact with its history.
-    Replaying a used link confirms nothing twice, records no second touchpoint
-    and links no other browser (a forwarded email proves nothing).
+    A link confirms once: replaying it raises :class:`UsedToken` (nothing is
+    recorded, and the replaying browser is never linked to the contact). The
+    first confirmation proves that ``visitor`` (the browser that clicked)
+    controls the address: it is joined to the contact with its history
+    (identity.prove_control); a forwarded, used link proves nothing.
     """
     from wagtail_journey.events import record as record_touchpoint
 
@@ -71,19 +77,20 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
         updated = ConsentRecord.objects.filter(pk=record.pk, confirmed_at__isnull=True).update(
             confirmed_at=timezone.now()
         )
+        if not updated:
+            raise UsedToken
         record.refresh_from_db()
-        if updated:
-            prove_control(visitor, record.contact, "double_opt_in")
-            record_touchpoint(
-                "consent_confirmed",
-                contact=record.contact,
-                visitor=visitor,
-                properties={"purpose": record.purpose.key, "consent_record": record.pk},
-            )
-    return record, bool(updated)
+        prove_control(visitor, record.contact, "double_opt_in")
+        record_touchpoint(
+            "consent_confirmed",
+            contact=record.contact,
+            visitor=visitor,
+            properties={"purpose": record.purpose.key, "consent_record": record.pk},
+        )
+    return record, True
 
 
-def schedule_confirmation(record: ConsentRecord, base_url: str) -> bool:
+def schedule_confirmation(record: ConsentRecord) -> bool:
     """After commit, queue the confirmation email in a django-q2 task.
 
     Returns False, and marks the record with the reason, when no email is due:
@@ -135,7 +142,6 @@ def schedule_confirmation(record: ConsentRecord, base_url: str) -> bool:
         lambda: async_task(
             "wagtail_journey.privacy.double_opt_in.send_confirmation",
             record.pk,
-            base_url,
             language,
             task_name=f"journey-doi-{record.pk}",
             group="wagtail_journey.double_opt_in",
@@ -144,8 +150,12 @@ def schedule_confirmation(record: ConsentRecord, base_url: str) -> bool:
     return True
 
 
-def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
-    """Task: send the confirmation email once (a retried task does not resend)."""
+def send_confirmation(record_id: int, language: str) -> bool:
+    """Task: send the confirmation email once (a retried task does not resend).
+
+    The link is built from the site's configured root URL (:mod:`wagtail_journey.links`),
+    never from the Host header of the request that submitted the form.
+    """
     claimed = ConsentRecord.objects.filter(
         pk=record_id,
         confirmation_sent_at__isnull=True,
@@ -155,7 +165,7 @@ def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
     if not claimed:
         return False
     record = ConsentRecord.objects.select_related("contact", "purpose").get(pk=record_id)
-    url = base_url.rstrip("/") + reverse("wagtail_journey:confirm", args=[make_token(record)])
+    url = public_url(reverse("wagtail_journey:confirm", args=[make_token(record)]))
     try:
         with translation.override(language):
             # No contact fields: whoever filled the form may not own the address.
