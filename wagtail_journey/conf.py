@@ -127,6 +127,9 @@ DEFAULTS: dict[str, Any] = {
     # Full rebuild of every dynamic segment (schedule "journey-segment-rebuild"),
     # in minutes; relative-time rules ("visited within 7 days") age through it.
     "SEGMENT_REBUILD_MINUTES": 60,
+    # Report roll-ups: today and yesterday are recomputed this often, in minutes
+    # (schedule "journey-report-rollup"); reports are that fresh.
+    "REPORT_ROLLUP_MINUTES": 15,
 }
 
 

@@ -23,6 +23,13 @@ def wanted() -> dict[str, dict]:
             "minutes": int(journey_settings.SEGMENT_REBUILD_MINUTES),
         },
     }
+    from wagtail_journey.reports import rollup
+
+    schedules[rollup.SCHEDULE_NAME] = {
+        "func": rollup.TASK,
+        "schedule_type": "I",
+        "minutes": int(journey_settings.REPORT_ROLLUP_MINUTES),
+    }
     if journey_settings.TRACKING_BUFFER:
         from wagtail_journey.tracking.buffer import FLUSH_TASK
         from wagtail_journey.tracking.buffer import SCHEDULE_NAME as BUFFER_SCHEDULE

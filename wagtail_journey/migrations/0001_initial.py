@@ -1522,4 +1522,193 @@ class Migration(migrations.Migration):
                 fields=["page", "form_key", "-created_at"], name="wj_submission_form"
             ),
         ),
+        migrations.CreateModel(
+            name="DailyMetric",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("metric", models.CharField(max_length=32, verbose_name="metric")),
+                (
+                    "dimension",
+                    models.CharField(
+                        blank=True, default="", max_length=200, verbose_name="dimension"
+                    ),
+                ),
+                ("value", models.BigIntegerField(default=0, verbose_name="value")),
+            ],
+            options={
+                "verbose_name": "daily report figure",
+                "verbose_name_plural": "daily report figures",
+                "permissions": [
+                    (
+                        "view_traffic_reports",
+                        "Can view the dashboard, landing page and attribution reports",
+                    ),
+                    (
+                        "view_funnel_reports",
+                        "Can view the funnel, drop-off and journey map reports",
+                    ),
+                ],
+                "indexes": [models.Index(fields=["metric", "day"], name="wj_daily_metric_day")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "metric", "dimension"), name="wj_daily_metric_key"
+                    )
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="ReportContactDay",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                (
+                    "submissions",
+                    models.PositiveIntegerField(default=0, verbose_name="form submissions"),
+                ),
+                ("orders", models.PositiveIntegerField(default=0, verbose_name="orders")),
+                (
+                    "revenue_cents",
+                    models.BigIntegerField(default=0, verbose_name="revenue (cents)"),
+                ),
+                (
+                    "cart_updates",
+                    models.PositiveIntegerField(default=0, verbose_name="cart updates"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_days",
+                        to="wagtail_journey.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "contact conversions of a day",
+                "verbose_name_plural": "contact conversions per day",
+                "indexes": [models.Index(fields=["contact", "day"], name="wj_rcd_contact")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "contact"), name="wj_rcd_day_contact")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="ReportSession",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                ("session", models.BigIntegerField(verbose_name="session")),
+                (
+                    "audience_only",
+                    models.BooleanField(default=False, verbose_name="audience statistics only"),
+                ),
+                ("source", models.CharField(blank=True, max_length=128, verbose_name="source")),
+                ("medium", models.CharField(blank=True, max_length=64, verbose_name="medium")),
+                ("page_views", models.PositiveIntegerField(default=0, verbose_name="page views")),
+                (
+                    "entry_page",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=swapper.get_model_name("wagtailcore", "Page"),
+                        verbose_name="landing page",
+                    ),
+                ),
+                (
+                    "exit_page",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=swapper.get_model_name("wagtailcore", "Page"),
+                        verbose_name="exit page",
+                    ),
+                ),
+                (
+                    "visitor",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="report_sessions",
+                        to="wagtail_journey.visitor",
+                        verbose_name="visitor",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "report session",
+                "verbose_name_plural": "report sessions",
+                "indexes": [models.Index(fields=["visitor", "day"], name="wj_rs_visitor")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("day", "session"), name="wj_rs_day_session")
+                ],
+            },
+        ),
+        migrations.CreateModel(
+            name="StageEntry",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="day")),
+                (
+                    "scheme",
+                    models.CharField(
+                        choices=[("lifecycle", "Lifecycle stage"), ("journey", "Journey stage")],
+                        max_length=16,
+                        verbose_name="scheme",
+                    ),
+                ),
+                ("stage", models.CharField(max_length=32, verbose_name="stage")),
+                ("entered_at", models.DateTimeField(verbose_name="entered")),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="stage_entries",
+                        to="wagtail_journey.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "stage entry",
+                "verbose_name_plural": "stage entries",
+                "indexes": [
+                    models.Index(fields=["contact", "scheme", "stage"], name="wj_se_contact")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("day", "contact", "scheme", "stage"), name="wj_se_day_contact_stage"
+                    )
+                ],
+            },
+        ),
     ]

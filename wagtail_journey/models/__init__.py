@@ -3,6 +3,12 @@
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.ratelimit import RateLimitCounter
+from wagtail_journey.models.reports import (
+    DailyMetric,
+    ReportContactDay,
+    ReportSession,
+    StageEntry,
+)
 from wagtail_journey.models.scoring import (
     DecayRun,
     LifecycleTransition,
@@ -20,6 +26,7 @@ __all__ = [
     "ConsentPurposeVersion",
     "ConsentRecord",
     "Contact",
+    "DailyMetric",
     "DailyPageStat",
     "DecayRun",
     "DeviceClass",
@@ -29,10 +36,13 @@ __all__ = [
     "PageJourneyStage",
     "TrackingBatch",
     "RateLimitCounter",
+    "ReportContactDay",
+    "ReportSession",
     "ScoreChange",
     "ScoringRule",
     "Segment",
     "SegmentMembership",
+    "StageEntry",
     "TaggedContact",
     "Touchpoint",
     "Visitor",

@@ -64,11 +64,11 @@ def read_token(token: str) -> ConsentRecord:
 def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
     """Confirm the record behind ``token``; returns (record, newly_confirmed).
 
+    The first confirmation proves that ``visitor`` (the browser that clicked)
+    controls the address: it is joined to the contact with its history.
     A link confirms once: replaying it raises :class:`UsedToken` (nothing is
-    recorded, and the replaying browser is never linked to the contact). The
-    first confirmation proves that ``visitor`` (the browser that clicked)
-    controls the address: it is joined to the contact with its history
-    (identity.prove_control); a forwarded, used link proves nothing.
+    recorded twice, and no other browser is linked: a forwarded email proves
+    nothing).
     """
     from wagtail_journey.events import record as record_touchpoint
 
