@@ -12,7 +12,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/wagtail_journey
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/15
 PYTEST_ARGS ?=
 
-.PHONY: install demo test test-postgres test-e2e test-all lint format bench messages clean services
+.PHONY: install demo test test-postgres test-e2e test-all test-matrix dist lint format bench messages clean services
 
 install: $(STAMP)
 
@@ -24,6 +24,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(MANAGE) migrate --noinput
+	$(MANAGE) createcachetable
 	$(MANAGE) journey_schedules
 	$(MANAGE) load_demo --with-admin
 	@echo ""
@@ -31,10 +32,7 @@ demo: $(STAMP)
 	@echo "  Wagtail admin:        http://$(DEMO_HOST):$(DEMO_PORT)/admin/  (login: admin / journey-demo)"
 	@echo "  Sent email is written to example_site/sent_mail/. Ctrl-C stops the site and the worker."
 	@echo ""
-	cd example_site && bash -c 'trap "trap - EXIT INT TERM; kill 0" EXIT INT TERM; \
-		../$(PY) manage.py qcluster & \
-		../$(PY) manage.py runserver --noreload $(DEMO_HOST):$(DEMO_PORT) & \
-		wait'
+	cd example_site && ./run_demo.sh ../$(PY) $(DEMO_HOST):$(DEMO_PORT)
 
 # The whole suite on SQLite with the ORM broker (browser tests: make test-e2e).
 test: $(STAMP)
@@ -42,7 +40,7 @@ test: $(STAMP)
 
 # The same suite on PostgreSQL, with django-q2 and the cache on Redis.
 test-postgres: $(STAMP)
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -m "not e2e" $(PYTEST_ARGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest -m "not e2e and not foreign_site" $(PYTEST_ARGS)
 
 # Browser tests in Debian's chromium (installed here if missing; never downloaded by Playwright).
 test-e2e: $(STAMP)
@@ -52,6 +50,18 @@ test-e2e: $(STAMP)
 	$(PY) -m pytest -m e2e $(PYTEST_ARGS)
 
 test-all: test test-postgres test-e2e
+
+# The SQLite suite on every supported Python x Wagtail x Django pair (noxfile.py).
+test-matrix: $(STAMP)
+	$(VENV)/bin/nox $(NOX_ARGS)
+
+# Wheel and sdist in dist/, checked: twine, contents, and a clean virtualenv per
+# bakerydemo-like site installing the wheel and passing `manage.py check`.
+dist: $(STAMP)
+	rm -rf dist build
+	$(PY) -m build --outdir dist . > /dev/null
+	$(VENV)/bin/twine check --strict dist/*
+	$(PY) tests/install/check_dist.py dist
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
@@ -101,4 +111,4 @@ services:
 	done; echo "PostgreSQL or Redis is not answering on 127.0.0.1" >&2; exit 1
 
 clean:
-	rm -rf $(VENV) build *.egg-info example_site/db.sqlite3* .pytest_cache
+	rm -rf $(VENV) build dist .nox *.egg-info example_site/db.sqlite3* .pytest_cache

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from wagtail_journey.models import ConsentPurpose, LandingPage
+from wagtail_journey.models import ConsentPurpose
+from wagtail_journey.pages import LandingPage
 
 PRIVACY_TEXT = '<p>I accept the <a href="/privacy/">privacy policy</a>.</p>'
 MARKETING_TEXT = "<p>Send me marketing emails.</p>"

@@ -77,8 +77,10 @@ def test_valid_submission_stores_everything_once(
             HTTP_USER_AGENT="Mozilla/5.0 Test",
             REMOTE_ADDR="203.0.113.77",
         )
-    assert response.status_code == 200
-    assert "Thanks for signing up!" in response.content.decode()
+    # Post, redirect, get: the success page is a GET that reloading never re-posts.
+    assert response.status_code == 303
+    assert response["Location"].startswith(landing.url + "?wj_sent=")
+    assert "Thanks for signing up!" in client.get(response["Location"]).content.decode()
 
     contact = Contact.objects.get()
     assert contact.email == "ana@example.com"
@@ -210,7 +212,7 @@ def test_rate_limit_per_ip(client, landing, settings):
     settings.WAGTAIL_JOURNEY = {**settings.WAGTAIL_JOURNEY, "FORM_RATE_LIMIT": (2, 600)}
     for i in range(2):
         ok = post(client, landing, {"email": f"r{i}@example.com", "consent_privacy": "on"})
-        assert ok.status_code == 200
+        assert ok.status_code == 303
     blocked = post(client, landing, {"email": "r9@example.com", "consent_privacy": "on"})
     assert blocked.status_code == 429
     assert "Too many submissions" in blocked.content.decode()

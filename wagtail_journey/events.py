@@ -354,7 +354,9 @@ def _schedule_deferred(touchpoint: Touchpoint) -> None:
             save=False,
         )
 
-    transaction.on_commit(enqueue)
+    # robust: a broker that is down never fails the request that committed; the
+    # scheduled segment rebuild catches up what the reactions missed.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
@@ -512,7 +514,8 @@ def run_history(
                 save=False,
             )
 
-        transaction.on_commit(enqueue)
+        # robust: a broker that is down never fails the request that committed.
+        transaction.on_commit(enqueue, robust=True)
 
 
 def run_deferred_history(

@@ -9,6 +9,7 @@ was displayed) and ``wj_hp`` (a honeypot humans never see).
 from __future__ import annotations
 
 import re
+import secrets
 import time
 from typing import Any
 
@@ -80,7 +81,13 @@ def consent_field_name(key: str) -> str:
 
 
 def make_token(consent_versions: dict[str, int]) -> str:
-    return signing.dumps({"t": int(time.time()), "v": consent_versions}, salt=TOKEN_SALT)
+    """The signed render token: time, consent versions shown and a nonce.
+
+    The nonce makes one rendered form acceptable once: the submission stores
+    it under a unique constraint (FormSubmission.render_token).
+    """
+    payload = {"t": int(time.time()), "v": consent_versions, "n": secrets.token_urlsafe(12)}
+    return signing.dumps(payload, salt=TOKEN_SALT)
 
 
 class JourneyForm(forms.Form):
@@ -100,6 +107,7 @@ class JourneyForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.shown_versions: dict[str, int] = {}
+        self.token_nonce = ""
 
     @property
     def editor_fields(self) -> list[forms.BoundField]:
@@ -135,6 +143,12 @@ class JourneyForm(forms.Form):
                 _("That was quick! Please take a moment to check your answers and submit again."),
                 code="too_fast",
             )
+        nonce = token.get("n")
+        if not isinstance(nonce, str) or not nonce:
+            raise ValidationError(
+                _("This form could not be verified. Please submit it again."), code="bad_token"
+            )
+        self.token_nonce = nonce[:32]
         self.shown_versions = {str(k): int(v) for k, v in (token.get("v") or {}).items()}
         return token
 

@@ -12,6 +12,7 @@ which SQLite (3.35+) and PostgreSQL both execute atomically.
 from __future__ import annotations
 
 import hashlib
+import logging
 import random
 import time
 import weakref
@@ -21,6 +22,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
 from wagtail_journey.conf import journey_settings
+
+logger = logging.getLogger(__name__)
 
 ATOMIC_CACHE_BACKENDS = (
     "django.core.cache.backends.locmem.LocMemCache",
@@ -62,9 +65,23 @@ def hit(scope: str, ident: str, limit: int, window: int, *, now: float | None = 
     """Count one hit for ``ident`` in ``scope``; True while within ``limit`` per ``window`` s.
 
     ``ident`` (an IP address, a visitor id) is hashed: counters never hold it.
+    A cache that fails (Redis down) or answers nothing (django-redis with
+    IGNORE_EXCEPTIONS returns None) never breaks the request: that hit is
+    counted in the database instead.
     """
     key, start = _counter(scope, ident, window, now)
-    count = _hit_cache(key, start, window) if _use_cache() else _hit_db(key, start, window)
+    count = None
+    if _use_cache():
+        try:
+            count = _hit_cache(key, start, window)
+        except Exception:  # the cache is down: count where it cannot be
+            logger.warning(
+                "wagtail_journey: rate-limit cache unavailable; counting in the database"
+            )
+        if not isinstance(count, int) or isinstance(count, bool):
+            count = None
+    if count is None:
+        count = _hit_db(key, start, window)
     return count <= limit
 
 
@@ -107,7 +124,7 @@ def _hit_cache(key: str, start: int, window: int) -> int:
     if cache.add(cache_key, 1, timeout=timeout):
         return 1
     try:
-        return cache.incr(cache_key)
+        return cache.incr(cache_key)  # None from a cache that swallows errors
     except ValueError:  # expired between add and incr
         cache.add(cache_key, 1, timeout=timeout)
         return 1

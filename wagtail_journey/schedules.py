@@ -9,6 +9,7 @@ from wagtail_journey.conf import journey_settings
 
 
 def wanted() -> dict[str, dict]:
+    from wagtail_journey.privacy.double_opt_in import SWEEP_SCHEDULE, SWEEP_TASK
     from wagtail_journey.tracking.retention import SCHEDULE_NAME, TASK
 
     schedules = {
@@ -22,6 +23,8 @@ def wanted() -> dict[str, dict]:
             "schedule_type": "I",
             "minutes": int(journey_settings.SEGMENT_REBUILD_MINUTES),
         },
+        # Confirmation emails whose task was never queued (broker down) or lost.
+        SWEEP_SCHEDULE: {"func": SWEEP_TASK, "schedule_type": "I", "minutes": 1},
     }
     from wagtail_journey.reports import rollup
 

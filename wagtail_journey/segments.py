@@ -136,7 +136,9 @@ def _enqueue_reactions(ids: list[int]) -> None:
                 group="wagtail_journey.reactions",
             )
 
-    transaction.on_commit(enqueue)
+    # robust: a broker that is down never fails the request that committed; the
+    # scheduled segment rebuild catches up what the reactions missed.
+    transaction.on_commit(enqueue, robust=True)
 
 
 def run_change_reactions(touchpoint_ids: Iterable[int]) -> None:

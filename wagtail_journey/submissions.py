@@ -25,6 +25,10 @@ from wagtail_journey.tracking.visitors import visitor_from_request
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
 
 
+class AlreadySubmitted(Exception):
+    """This rendered form (its render token) was already stored once."""
+
+
 def contact_email(form: JourneyForm) -> str:
     fields = form.block_value["fields"]
     mapped = [f for f in fields if f.get("maps_to") == "email"]
@@ -61,8 +65,15 @@ def submitted_data(form: JourneyForm) -> dict[str, Any]:
 def process_submission(
     request: HttpRequest, page: Any, block_id: str, form: JourneyForm
 ) -> FormSubmission:
-    """Store a valid submission: contact, submission, consents, tags, touchpoint."""
+    """Store a valid submission: contact, submission, consents, tags, touchpoint.
+
+    Raises :class:`AlreadySubmitted` (storing nothing) when this rendered form
+    was already stored; a concurrent duplicate fails on the unique render token
+    with IntegrityError, rolling back everything it had written.
+    """
     value = form.block_value
+    if form.token_nonce and FormSubmission.objects.filter(render_token=form.token_nonce).exists():
+        raise AlreadySubmitted
     contact, created = get_or_create_contact(contact_email(form))
     update_profile(contact, form)
     visitor = visitor_from_request(request)
@@ -95,6 +106,7 @@ def process_submission(
         visitor=visitor,
         data=submitted_data(form),
         consent_snapshot=snapshot,
+        render_token=form.token_nonce or None,
     )
     needs_confirmation = []
     for purpose, version, action in answers:

@@ -11,12 +11,16 @@ from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.dashboard import construct_homepage_panels
 from wagtail_journey.admin.tracking import PageJourneyStageViewSet
+from wagtail_journey.serving import serve_forms
 from wagtail_journey.tracking.pageviews import wrap_serve
 
 modeladmin_register(JourneyAdminGroup)
 register_snippet(PageJourneyStageViewSet)
 # Inside Wagtail's view-restriction check (order 0): restricted pages are not counted.
 hooks.register("on_serve_page", wrap_serve, order=100)
+# Form blocks in any page type: between the two, so restricted pages take no
+# posts and a page with forms is rendered (and counted) inside its scope.
+hooks.register("on_serve_page", serve_forms, order=50)
 register_snippet(ConsentPurposeViewSet)
 
 # Reports: dashboard, landing pages, funnel and drop-off (admin/report_urls.py).

@@ -12,7 +12,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page, expect
 
-from wagtail_journey.models import LandingPage, Visitor
+from wagtail_journey.models import Visitor
+from wagtail_journey.pages import LandingPage
 
 pytestmark = pytest.mark.e2e
 

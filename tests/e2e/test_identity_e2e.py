@@ -21,11 +21,11 @@ from wagtail_journey.models import (
     ConsentPurpose,
     Contact,
     FormSubmission,
-    LandingPage,
     ScoreChange,
     Touchpoint,
     Visitor,
 )
+from wagtail_journey.pages import LandingPage
 
 pytestmark = pytest.mark.e2e
 

@@ -21,9 +21,9 @@ from wagtail_journey.models import (
     ConsentRecord,
     Contact,
     FormSubmission,
-    LandingPage,
     Touchpoint,
 )
+from wagtail_journey.pages import LandingPage
 from wagtail_journey.privacy.consent import has_consent
 
 pytestmark = pytest.mark.e2e

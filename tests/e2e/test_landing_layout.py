@@ -14,7 +14,8 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.test_consent_banner import DESKTOP, PHONE, no_horizontal_overflow
 from tests.e2e.test_landing_forms import consent_box, guide_form, words
-from wagtail_journey.models import ConsentPurpose, FormSubmission, LandingPage
+from wagtail_journey.models import ConsentPurpose, FormSubmission
+from wagtail_journey.pages import LandingPage
 
 pytestmark = pytest.mark.e2e
 

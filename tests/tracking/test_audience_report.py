@@ -195,10 +195,12 @@ def test_without_the_permission_the_report_is_refused_and_not_in_the_menu(
     from wagtail.admin.menu import admin_menu
 
     stat(article, 0, views=5, visitors=2)
-    # Wagtail turns the PermissionDenied into a redirect to the dashboard with a message.
+    # Wagtail turns the PermissionDenied into a redirect to the dashboard with a
+    # message (Wagtail 7.4 answers some of these URLs 403 instead).
     for path, params in [(URL, {}), (URL + "results/", {}), (URL, {"export": "csv"})]:
         response = stranger.get(path, params)
-        assert (response.status_code, response["Location"]) == (302, "/admin/")
+        assert response.status_code in (302, 403)
+        assert response.status_code == 403 or response["Location"] == "/admin/"
     followed = stranger.get(URL, follow=True).content.decode()
     assert "Sorry, you do not have permission to access this area." in followed
 

@@ -61,7 +61,7 @@ def test_pages_read_before_the_form_count_towards_the_new_leads_score(
     views = list(Touchpoint.objects.filter(kind="page_view").order_by("id"))
     assert len(views) == 3 and all(tp.contact_id is None for tp in views)
     with django_capture_on_commit_callbacks(execute=True):
-        assert submit(consented, landing, "lead@example.com").status_code == 200
+        assert submit(consented, landing, "lead@example.com").status_code == 303
 
     contact = Contact.objects.get(email="lead@example.com")
     form = Touchpoint.objects.get(contact=contact, kind="form_submitted")
@@ -145,7 +145,7 @@ def test_consentless_exempt_visitor_is_never_combined_with_the_lead(
     visitor = Visitor.objects.get()
     assert visitor.audience_only
     assert Touchpoint.objects.filter(kind="page_view", audience_only=True).count() == 3
-    assert submit(web, landing, "exempt@example.com").status_code == 200
+    assert submit(web, landing, "exempt@example.com").status_code == 303
     contact = Contact.objects.get(email="exempt@example.com")
     assert contact.score == 0
     assert not ScoreChange.objects.exists()

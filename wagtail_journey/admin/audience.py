@@ -21,6 +21,7 @@ from wagtail.admin.filters import DateRangePickerWidget, WagtailFilterSet
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, NumberColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
+from wagtail.permission_policies import ModelPermissionPolicy
 
 from wagtail_journey.admin.exports import FormulaSafeExportMixin
 from wagtail_journey.models import DailyPageStat
@@ -73,6 +74,9 @@ class AudienceReportView(FormulaSafeExportMixin, ReportView):
     index_url_name = "wagtail_journey_audience"
     index_results_url_name = "wagtail_journey_audience_results"
     model = DailyPageStat
+    # Explicit: Wagtail 7.4's ReportView derives no policy from the model and
+    # would check nothing.
+    permission_policy = ModelPermissionPolicy(DailyPageStat)
     permission_required = "view"  # without it: PermissionDenied, which Wagtail redirects
     paginate_by = 50
     columns = [

@@ -1,8 +1,8 @@
 """The form block: fields defined inline by editors, consent checkboxes, outcome.
 
-A form block has no URL: it posts to its page, which must use
-``pages.JourneyFormMixin`` (LandingPage does). The StreamField block id, stable
-across edits and re-ordering, tells the page which form was submitted.
+A form block has no URL: it posts to its page, in any page type, where
+``serving.serve_forms`` receives it. The StreamField block id, stable across
+edits and re-ordering, tells which form of the page was submitted.
 """
 
 from __future__ import annotations
@@ -155,14 +155,26 @@ class FormBlock(blocks.StructBlock):
         return value
 
     def get_context(self, value, parent_context=None):
+        from django.middleware.csrf import get_token
+
         from wagtail_journey.forms import build_form
+        from wagtail_journey.serving import block_id_of, rendering_page, rendering_request, was_sent
 
         context = super().get_context(value, parent_context=parent_context)
-        block_id = context.get("id") or ""
-        bound = (context.get("journey_forms") or {}).get(block_id)
+        # {{ page.body }} passes no context: the page being served supplies the request.
+        request = context.get("request") or rendering_request()
+        page = context.get("page") or rendering_page()
+        block_id = context.get("id") or block_id_of(value, page)
+        bound = (context.get("journey_forms") or getattr(request, "_wj_forms", None) or {}).get(
+            block_id
+        )
+        context["request"] = request
         context["form_id"] = block_id
-        context["succeeded"] = block_id in (context.get("journey_form_success") or set())
+        context["form_action"] = (request.path if request is not None else "") + f"#form-{block_id}"
+        context["succeeded"] = bound is None and was_sent(request, block_id)
+        if request is not None and "csrf_token" not in context:
+            context["csrf_token"] = get_token(request)
         if bound is None and not context["succeeded"]:
-            bound = build_form(value, block_id, request=context.get("request"))
+            bound = build_form(value, block_id, request=request)
         context["form"] = bound
         return context

@@ -47,9 +47,3 @@ __all__ = [
     "Touchpoint",
     "Visitor",
 ]
-
-# Page types live in pages.py (they need blocks and forms); importing them here
-# lets Django find them. Last, so the models above exist when pages.py loads.
-from wagtail_journey.pages import LandingPage  # noqa: E402
-
-__all__ += ["LandingPage"]

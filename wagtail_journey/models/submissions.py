@@ -42,6 +42,11 @@ class FormSubmission(models.Model):
     # {purpose key: {"version": n, "action": "granted"|"refused", "text": "..."}}
     consent_snapshot = models.JSONField(_("consents"), default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    # The nonce of the signed render token: one rendered form is stored once,
+    # however often the browser sends it (unique; NULL for imported rows).
+    render_token = models.CharField(
+        _("render token"), max_length=32, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("form submission")

@@ -99,6 +99,11 @@ def schedule_confirmation(record: ConsentRecord) -> bool:
     confirmation emails in the window ("throttled"). The contact row is
     locked while counting, so concurrent submissions cannot all slip under
     the limit.
+
+    The database is what says an email is due (``confirmation_sent_at`` is
+    empty): if the broker cannot be reached (Redis down), the visitor's
+    submission still succeeds and :func:`send_unsent_confirmations`, a
+    schedule, sends it later.
     """
     from django_q.tasks import async_task
 
@@ -145,9 +150,40 @@ def schedule_confirmation(record: ConsentRecord) -> bool:
             language,
             task_name=f"journey-doi-{record.pk}",
             group="wagtail_journey.double_opt_in",
-        )
+        ),
+        robust=True,  # a broker error is logged, never the visitor's 500
     )
     return True
+
+
+#: Seconds a confirmation is left to its queued task before the sweep sends it.
+SWEEP_GRACE_SECONDS = 120
+SWEEP_BATCH = 200
+SWEEP_SCHEDULE = "journey-confirmation-sweep"
+SWEEP_TASK = "wagtail_journey.privacy.double_opt_in.send_unsent_confirmations"
+
+
+def send_unsent_confirmations() -> int:
+    """Schedule (every minute): send confirmations whose queued task never ran.
+
+    A confirmation is due while its record is unconfirmed, unsent and younger
+    than its link's lifetime; ``send_confirmation`` claims each row, so a task
+    and the sweep never send one twice. Returns how many were sent.
+    """
+    now = timezone.now()
+    due = ConsentRecord.objects.filter(
+        double_opt_in=True,
+        action=ConsentRecord.Action.GRANTED,
+        confirmed_at__isnull=True,
+        confirmation_sent_at__isnull=True,
+        confirmation_skipped="",
+        created_at__lte=now - timedelta(seconds=SWEEP_GRACE_SECONDS),
+        created_at__gte=now - timedelta(days=journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS),
+    ).order_by("created_at")
+    ids = list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
+    if not ids:
+        return 0
+    return sum(send_confirmation(pk, settings.LANGUAGE_CODE) for pk in ids)
 
 
 def send_confirmation(record_id: int, language: str) -> bool:

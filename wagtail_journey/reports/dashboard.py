@@ -258,6 +258,6 @@ def form_pages(start: date, end: date, n: int = TOP_N) -> list[Row]:
 
 def _form_page_ids() -> set[str]:
     """The package's landing pages (the pages that carry form blocks): one small query."""
-    from wagtail_journey.models import LandingPage
+    from wagtail_journey.pages import LandingPage
 
     return {str(pk) for pk in LandingPage.objects.values_list("pk", flat=True)}

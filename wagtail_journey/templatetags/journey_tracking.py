@@ -38,12 +38,16 @@ def journey_script(context):
     page = context.get("page")
     state = _state(request)
     enabled = journey_settings.TRACKING_ENABLED
+    # The editor's preview neither tracks nor asks editors for consent.
+    preview = bool(getattr(request, "is_preview", False))
     return {
         "endpoint": reverse("wagtail_journey:collect"),
         "page_id": getattr(page, "pk", "") or "",
-        "track": bool(enabled and state is not None and state.per_visitor),
+        "consent_cookie": journey_settings.CONSENT_COOKIE_NAME,
+        "track": bool(enabled and not preview and state is not None and state.per_visitor),
         "ask": bool(
             enabled
+            and not preview
             and state is not None
             and state.level in ("anonymous", "audience")
             and request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) is None
@@ -58,9 +62,12 @@ def journey_consent_banner(context) -> dict:
     Nothing with tracking off: the choice would not be recorded, so neither the banner
     nor its reopen buttons (left hidden without the script) may offer one.
     """
+    request = context.get("request")
+    # Not in the editor's preview: editors are not visitors to ask.
+    preview = bool(getattr(request, "is_preview", False))
     return {
-        "enabled": journey_settings.TRACKING_ENABLED,
-        "request": context.get("request"),
+        "enabled": journey_settings.TRACKING_ENABLED and not preview,
+        "request": request,
         "cookie_name": journey_settings.CONSENT_COOKIE_NAME,
     }
 

@@ -18,6 +18,7 @@ days the Audience report reads them in.
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from datetime import UTC, date, datetime, timedelta
 
@@ -27,6 +28,8 @@ from django.utils import timezone
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.models import DailyPageStat
+
+logger = logging.getLogger(__name__)
 
 _salts: dict[date, bytes] = {}
 
@@ -49,8 +52,13 @@ def daily_salt(day: date, now: datetime) -> bytes:
     salt = _salts.get(day)
     if salt is None:
         key = f"wj:salt:{day.isoformat()}"
-        _cache().add(key, secrets.token_hex(16), timeout=_seconds_left(now))
-        salt = (_cache().get(key) or secrets.token_hex(16)).encode()
+        try:
+            _cache().add(key, secrets.token_hex(16), timeout=_seconds_left(now))
+            shared = _cache().get(key)
+        except Exception:  # cache down: this process's own salt (not kept)
+            logger.warning("wagtail_journey: cache unavailable for the daily salt")
+            return secrets.token_hex(16).encode()
+        salt = (shared or secrets.token_hex(16)).encode()
         _salts.clear()  # yesterday's salt is forgotten
         _salts[day] = salt
     return salt
@@ -73,8 +81,11 @@ def count_view(
     new_visitor = 0
     if unique:
         h = visitor_hash(day, now, ip, user_agent, host, str(page_id))
-        if _cache().add(f"wj:uv:{day.isoformat()}:{h}", 1, timeout=_seconds_left(now)):
-            new_visitor = 1
+        try:
+            if _cache().add(f"wj:uv:{day.isoformat()}:{h}", 1, timeout=_seconds_left(now)):
+                new_visitor = 1
+        except Exception:  # cache down: the view counts, the visitor is not new
+            logger.warning("wagtail_journey: cache unavailable for unique visitors")
     table = connection.ops.quote_name(DailyPageStat._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -2,7 +2,6 @@
 
 import django.db.models.deletion
 import wagtail.fields
-from django.conf import settings
 from django.db import migrations, models
 
 
@@ -10,7 +9,10 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("wagtailcore", "0098_apitoken"),
+        (
+            "wagtailcore",
+            "0097_baselogentry_uuid_action_timestamp_indexes",
+        ),  # Wagtail 7.4 has it too
     ]
 
     operations = [
@@ -25,7 +27,7 @@ class Migration(migrations.Migration):
                         parent_link=True,
                         primary_key=True,
                         serialize=False,
-                        to=settings.WAGTAIL_PAGE_MODEL,
+                        to="wagtailcore.page",  # Wagtail 7.4 has no WAGTAIL_PAGE_MODEL
                     ),
                 ),
                 ("body", wagtail.fields.RichTextField(blank=True)),
@@ -47,7 +49,7 @@ class Migration(migrations.Migration):
                         parent_link=True,
                         primary_key=True,
                         serialize=False,
-                        to=settings.WAGTAIL_PAGE_MODEL,
+                        to="wagtailcore.page",  # Wagtail 7.4 has no WAGTAIL_PAGE_MODEL
                     ),
                 ),
                 ("intro", wagtail.fields.RichTextField(blank=True)),

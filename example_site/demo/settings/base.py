@@ -148,18 +148,22 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "journey",
-        }
+# Wagtail's own cache (read on every page) in the database: pages keep
+# working when Redis is down. wagtail_journey's rate limits, salts and
+# tracking buffer use the "journey" Redis cache when there is one; they fall
+# back to the database while it is unreachable (docs/installation.md).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "journey_cache",
     }
-else:
-    # Per-process memory cache. Rate limits do not depend on it: without an
-    # atomic cache (Redis) they count in the database (wagtail_journey.ratelimit).
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+}
+if REDIS_URL:
+    CACHES["journey"] = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "journey",
+    }
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -199,9 +203,10 @@ ANYMAIL = {}
 
 WAGTAIL_JOURNEY = {
     "TRACKING_CONSENT_MODE": "required",
+    "RATE_LIMIT_CACHE": "journey" if REDIS_URL else "default",
     # With Redis, page views and journey.js events leave the request in one
     # Redis call and the worker stores them in bulk (docs/tracking.md).
-    "TRACKING_BUFFER": "default" if REDIS_URL else None,
+    "TRACKING_BUFFER": "journey" if REDIS_URL else None,
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

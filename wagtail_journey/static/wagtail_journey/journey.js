@@ -6,9 +6,13 @@
   var s = d.currentScript, ep = s && s.getAttribute("data-endpoint");
   if (!ep || w.wagtailJourney) return;
   var page = +s.getAttribute("data-page") || null, on = s.getAttribute("data-track") === "1",
-    q = [], timer, active = 0, since = Date.now(), depth = 0, sentEng = 0, CK = "wj_c";
+    q = [], timer, active = 0, since = Date.now(), depth = 0, sentEng = 0,
+    CK = s.getAttribute("data-consent-cookie") || "wj_c";  // CONSENT_COOKIE_NAME
 
-  function cookie(n) { var m = d.cookie.match("(?:^|; )" + n + "=([^;]*)"); return m && m[1]; }
+  function cookie(n) {
+    var m = d.cookie.match("(?:^|; )" + n.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "=([^;]*)");
+    return m && m[1];
+  }
   function body(o) { return new Blob([JSON.stringify(o)], { type: "application/json" }); }
   function flush() {
     clearTimeout(timer);

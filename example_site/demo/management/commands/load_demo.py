@@ -21,12 +21,12 @@ from wagtail_journey.models import (
     ConsentPurpose,
     Contact,
     DailyPageStat,
-    LandingPage,
     LifecycleTransition,
     ScoringRule,
     Segment,
     Visitor,
 )
+from wagtail_journey.pages import LandingPage
 from wagtail_journey.segments import rebuild_segment
 
 DEMO_ADMIN = ("admin", "journey-demo")
