@@ -2,6 +2,7 @@
 
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
+from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.scoring import (
     DecayRun,
@@ -26,6 +27,7 @@ __all__ = [
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",
+    "OutboundEmail",
     "PageJourneyStage",
     "TrackingBatch",
     "RateLimitCounter",
@@ -33,6 +35,7 @@ __all__ = [
     "ScoringRule",
     "Segment",
     "SegmentMembership",
+    "Suppression",
     "TaggedContact",
     "Touchpoint",
     "Visitor",

@@ -170,7 +170,14 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 # it with a file log so you can read what would have been sent.
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 DEFAULT_FROM_EMAIL = "Journey demo <hello@example.com>"
-ANYMAIL = {}
+ANYMAIL = {
+    # Provider webhooks (/anymail/<esp>/tracking/) are refused without it.
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "demo-user:demo-only-secret"),
+}
+
+# Wagtail's background jobs (reference index, search) and the package's own go
+# to django-q2, so one `manage.py qcluster` runs them all (docs/emails.md).
+TASKS = {"default": {"BACKEND": "wagtail_journey.tasks_backend.DjangoQBackend"}}
 
 WAGTAIL_JOURNEY = {
     "TRACKING_CONSENT_MODE": "required",
