@@ -100,8 +100,7 @@ def dedupe_key(event: Any, esp_name: str) -> str:
         body = json.dumps(raw, sort_keys=True, default=str)
     else:
         body = "|".join(
-            str(x)
-            for x in (event.message_id, event.event_type, event.timestamp, event.recipient)
+            str(x) for x in (event.message_id, event.event_type, event.timestamp, event.recipient)
         )
     return f"{esp}:h:{hashlib.sha256(body.encode()).hexdigest()}"
 
