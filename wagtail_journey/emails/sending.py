@@ -250,7 +250,7 @@ def _retry_or_fail(row: OutboundEmail, exc: BaseException) -> tuple:
 
 
 def _short(exc: BaseException) -> str:
-    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+    return (" ".join(str(exc).split()) or type(exc).__name__)[:200]
 
 
 def _build(row: OutboundEmail, conn: Any) -> EmailMultiAlternatives:
@@ -277,7 +277,8 @@ def _build(row: OutboundEmail, conn: Any) -> EmailMultiAlternatives:
         message.attach_alternative(built.html, "text/html")
     # Opaque ids only: no personal data goes to the provider as metadata.
     message.metadata = {"outbound_email": str(row.pk)}
-    message.tags = ["journey", row.message or "template"]
+    # One tag (Postmark and others accept only one): what kind of message it is.
+    message.tags = [row.message or "template"]
     return message
 
 
