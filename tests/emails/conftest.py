@@ -1,4 +1,4 @@
-"""Fixtures for the delivery tests: consented contacts and a code-built marketing message."""
+"""Fixtures for the delivery tests: consented contacts and the demo's code-built newsletter."""
 
 from __future__ import annotations
 
@@ -6,24 +6,8 @@ import pytest
 from django.utils import timezone
 
 from tests.forms_helpers import make_purposes
-from wagtail_journey.emails import messages
-from wagtail_journey.emails.messages import BuiltMessage
 from wagtail_journey.models import ConsentRecord, Contact
 from wagtail_journey.privacy.consent import record_consent
-
-
-def build_newsletter(outbound, links) -> BuiltMessage:
-    """A marketing message as a site would build one in code."""
-    name = outbound.context.get("first_name") or "there"
-    url = links.get("unsubscribe", "")
-    return BuiltMessage(
-        subject=f"News for {name}",
-        text=f"Hello {name}!\n\nUnsubscribe: {url}\n",
-        html=f'<p>Hello {name}!</p><p><a href="{url}">Unsubscribe</a></p>',
-    )
-
-
-messages.register("test_newsletter", build_newsletter)
 
 
 @pytest.fixture
@@ -45,7 +29,7 @@ def queue_newsletter(contact, purpose, key: str | None = None, **kw):
         idempotency_key=key or f"test:{contact.pk}",
         contact=contact,
         purpose=purpose,
-        message="test_newsletter",
+        message="demo_newsletter",
         context={"first_name": contact.first_name},
         **kw,
     )[0]

@@ -103,7 +103,7 @@ def test_transactional_message_needs_no_consent_but_respects_suppression(db):
         sending.queue(
             idempotency_key=f"t:{contact.pk}",
             contact=contact,
-            message="test_newsletter",
+            message="demo_newsletter",
             context={},
         )
     sending.send_due()
@@ -128,7 +128,7 @@ def test_frequency_cap_skips_the_extra_marketing_messages(marketing):
 def test_quiet_hours_hold_marketing_but_not_transactional(marketing):
     ana = consented(marketing, "ana@example.com")
     queue_newsletter(ana, marketing)
-    sending.queue(idempotency_key="t", contact=ana, message="test_newsletter")
+    sending.queue(idempotency_key="t", contact=ana, message="demo_newsletter")
     now = timezone.now()
     with journey(EMAIL_QUIET_HOURS=(now.hour, (now.hour + 2) % 24)):
         sending.send_due()

@@ -62,7 +62,7 @@ def postmark_delivery(row, **extra):
         "MessageStream": "outbound",
         "MessageID": row.esp_message_id,
         "Recipient": "ana@example.com",
-        "Tag": "test_newsletter",
+        "Tag": "demo_newsletter",
         "DeliveredAt": "2026-11-05T16:33:54.9070259Z",
         "Details": "Test delivery webhook details",
         "Metadata": {"outbound_email": str(row.pk)},
@@ -77,7 +77,7 @@ def postmark_bounce(row, record_type="Bounce", type_="HardBounce", type_code=1):
         "Type": type_,
         "TypeCode": type_code,
         "Name": "Hard bounce",
-        "Tag": "test_newsletter",
+        "Tag": "demo_newsletter",
         "MessageID": row.esp_message_id,
         "Metadata": {"outbound_email": str(row.pk)},
         "ServerID": 23,
@@ -103,7 +103,7 @@ def sendgrid_event(row, event, sg_event_id, **extra):
         "sg_event_id": sg_event_id,
         "sg_message_id": "wrfRRvF7Q0GgwUo2CvDmEA.filter0425p1mdw1.13037.57168B4A1D.0",
         "event": event,
-        "category": ["test_newsletter"],
+        "category": ["demo_newsletter"],
         "outbound_email": str(row.pk),  # our metadata, merged in by SendGrid
         **extra,
     }
