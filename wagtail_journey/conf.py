@@ -139,6 +139,42 @@ DEFAULTS: dict[str, Any] = {
     # An address that receives unsubscribe requests by email, added to the
     # List-Unsubscribe header as a mailto: URL (None: the https URL only).
     "UNSUBSCRIBE_MAILTO": None,
+    # --- Email content (docs/emails.md) ---
+    # The sender's postal address, shown in the footer of marketing emails
+    # whose template has no footer block of its own (anti-spam laws ask for it).
+    "EMAIL_POSTAL_ADDRESS": "",
+    # A click on a tracked link this many seconds or less after the message was
+    # sent is taken as a mail scanner's, not a person's: recorded but flagged,
+    # never scored, counted as engagement or used to trigger flows.
+    "EMAIL_MACHINE_CLICK_SECONDS": 10,
+    # User-agent fragments (lower case) of link scanners and mail proxies; a
+    # click from one is flagged the same way. Bots known to ua-parser are too.
+    "EMAIL_SCANNER_USER_AGENTS": [
+        "barracuda",
+        "mimecast",
+        "proofpoint",
+        "messagelabs",
+        "symantec",
+        "forcepoint",
+        "trendmicro",
+        "sophos",
+        "safelinks",
+        "microsoft office",
+        "googleimageproxy",
+        "yahoomailproxy",
+        "python-requests",
+        "curl/",
+        "wget/",
+        "go-http-client",
+        "headlesschrome",
+        "phantomjs",
+    ],
+    # A click joins the clicking browser to the contact (it proves control of
+    # the address) only on a link at most this many days old: an old message
+    # forwarded to someone else must not hand them the contact's history.
+    "EMAIL_CLICK_IDENTIFY_DAYS": 30,
+    # "Send a test to me" in the template admin: (messages, seconds) per editor.
+    "EMAIL_TEST_RATE_LIMIT": (10, 3600),
 }
 
 

@@ -62,7 +62,12 @@ def build(outbound: Any, links: dict) -> BuiltMessage:
         return builder(outbound, links)
     if outbound.revision_id is None:
         raise TemplateGone("revision")
-    from wagtail_journey.emails import rendering  # the "email" helper's module
+    from wagtail_journey.emails import rendering
+    from wagtail_journey.emails.clicks import tracked_url
 
-    context = {**outbound.context, "unsubscribe_url": links.get("unsubscribe", "")}
-    return rendering.render_email(outbound.revision, context, wrap_link=links.get("wrap_link"))
+    context = {**outbound.context, rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", "")}
+    pk = outbound.pk
+    # Called only for templates that track clicks (render_email decides).
+    return rendering.render_email(
+        outbound.revision, context, wrap_link=lambda url: tracked_url(pk, url)
+    )

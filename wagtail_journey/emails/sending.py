@@ -59,6 +59,7 @@ def queue(
     address: str = "",
     purpose: Any = None,
     message: str = "",
+    template: Any = None,
     revision: Any = None,
     context: dict | None = None,
     language: str = "",
@@ -78,6 +79,7 @@ def queue(
             "address": "" if contact is not None else address,
             "purpose": purpose,
             "message": message,
+            "template": template,
             "revision": revision,
             "context": context or {},
             "language": language or translation.get_language() or "",
@@ -88,6 +90,34 @@ def queue(
         pk = row.pk
         transaction.on_commit(lambda: deliver.enqueue([pk]))
     return row, created
+
+
+def queue_template(
+    template: Any,
+    contact: Any,
+    *,
+    idempotency_key: str,
+    due_at: datetime | None = None,
+) -> tuple[OutboundEmail, bool]:
+    """Queue an editor's template (its live revision) to ``contact``.
+
+    The consent purpose comes from the template (none: transactional); the
+    contact's merge-tag values are stored as the row's small context.
+    """
+    from wagtail_journey.emails.rendering import NotPublished, personalisation_context
+
+    if not template.live or template.live_revision_id is None:
+        raise NotPublished(f"Email template {template.pk} is not published.")
+    return queue(
+        idempotency_key=idempotency_key,
+        contact=contact,
+        purpose=None if template.transactional else template.purpose,
+        template=template,
+        revision=template.live_revision,
+        context=personalisation_context(contact),
+        language=template.language,
+        due_at=due_at,
+    )
 
 
 @task()

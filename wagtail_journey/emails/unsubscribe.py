@@ -12,9 +12,7 @@ A forged, damaged or expired token gets the same page whatever went wrong.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -24,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from wagtail_journey.conf import journey_settings
+from wagtail_journey.emails.links import absolute_url
 from wagtail_journey.models import ConsentRecord, OutboundEmail
 
 SALT = "wagtail_journey.unsubscribe"
@@ -32,17 +31,6 @@ TEMPLATE = "wagtail_journey/emails/unsubscribe.html"
 
 class InvalidToken(Exception):
     """Forged, damaged or expired: the visitor is told nothing more."""
-
-
-def public_url(path: str) -> str:
-    """An absolute URL on the site's configured root (never the request's Host header).
-
-    The one place email links get their root, until wagtail_journey.links lands.
-    """
-    root = getattr(settings, "WAGTAILADMIN_BASE_URL", None)
-    if not root:
-        raise ImproperlyConfigured("Set WAGTAILADMIN_BASE_URL: email links are built from it.")
-    return root.rstrip("/") + path
 
 
 def make_token(outbound_id: int) -> str:
@@ -59,7 +47,8 @@ def read_token(token: str) -> int:
 
 
 def unsubscribe_url(outbound_id: int) -> str:
-    return public_url(reverse("wagtail_journey:unsubscribe", args=[make_token(outbound_id)]))
+    # From the site's configured root URL, never the request's Host header.
+    return absolute_url(reverse("wagtail_journey:unsubscribe", args=[make_token(outbound_id)]))
 
 
 def headers(outbound_id: int, url: str | None = None) -> dict[str, str]:

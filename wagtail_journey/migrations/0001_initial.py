@@ -6,9 +6,12 @@ import django.utils.timezone
 import swapper
 import taggit.managers
 import wagtail.fields
+import wagtail.models.preview
 from django.conf import settings
 from django.db import migrations, models
 
+import wagtail_journey.emails.merge_tags
+import wagtail_journey.models.email_templates
 import wagtail_journey.models.scoring
 import wagtail_journey.models.segments
 import wagtail_journey.models.visitors
@@ -1499,6 +1502,168 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.CreateModel(
+            name="EmailTemplate",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="has unpublished changes"
+                    ),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="first published at"
+                    ),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(
+                        editable=False, null=True, verbose_name="last published at"
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="go live date/time"),
+                ),
+                (
+                    "expire_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time"),
+                ),
+                (
+                    "expired",
+                    models.BooleanField(default=False, editable=False, verbose_name="expired"),
+                ),
+                (
+                    "name",
+                    models.CharField(
+                        help_text="For editors only; recipients never see it.",
+                        max_length=100,
+                        verbose_name="name",
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        choices=wagtail_journey.models.email_templates.language_choices,
+                        default=wagtail_journey.models.email_templates.default_language,
+                        help_text="Language of the texts added around yours (e.g. the unsubscribe link).",
+                        max_length=8,
+                        verbose_name="language",
+                    ),
+                ),
+                (
+                    "subject",
+                    models.CharField(
+                        max_length=200,
+                        validators=[wagtail_journey.emails.merge_tags.validate_plain],
+                        verbose_name="subject",
+                    ),
+                ),
+                (
+                    "preheader",
+                    models.CharField(
+                        blank=True,
+                        help_text="The short summary mail clients show after the subject.",
+                        max_length=200,
+                        validators=[wagtail_journey.emails.merge_tags.validate_plain],
+                        verbose_name="preheader",
+                    ),
+                ),
+                (
+                    "from_name",
+                    models.CharField(blank=True, max_length=100, verbose_name="from name"),
+                ),
+                (
+                    "from_email",
+                    models.EmailField(
+                        blank=True,
+                        help_text="Empty: the site's default sender address.",
+                        max_length=254,
+                        verbose_name="from address",
+                    ),
+                ),
+                (
+                    "reply_to",
+                    models.EmailField(blank=True, max_length=254, verbose_name="reply-to address"),
+                ),
+                (
+                    "transactional",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A message the contact asked for (a receipt, a download link): sent without a marketing consent. Never use it for newsletters or offers.",
+                        verbose_name="transactional",
+                    ),
+                ),
+                (
+                    "track_clicks",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Links go through the site, which records the click on the contact.",
+                        verbose_name="track clicks",
+                    ),
+                ),
+                (
+                    "body",
+                    wagtail_journey.models.email_templates.EmailBodyField(
+                        blank=True, verbose_name="body"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Only contacts who gave this consent receive the email.",
+                        limit_choices_to={"is_marketing": True},
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="email_templates",
+                        to="wagtail_journey.consentpurpose",
+                        verbose_name="consent purpose",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "email template",
+                "verbose_name_plural": "email templates",
+                "ordering": ["name"],
+            },
+            bases=(wagtail.models.preview.PreviewableMixin, models.Model),
+        ),
+        migrations.CreateModel(
             name="Suppression",
             fields=[
                 (
@@ -1657,6 +1822,18 @@ class Migration(migrations.Migration):
                         related_name="+",
                         to="wagtailcore.revision",
                         verbose_name="template revision",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtail_journey.emailtemplate",
+                        verbose_name="template",
                     ),
                 ),
             ],

@@ -2,6 +2,7 @@
 
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
+from wagtail_journey.models.email_templates import EmailTemplate
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.scoring import (
@@ -24,6 +25,7 @@ __all__ = [
     "DailyPageStat",
     "DecayRun",
     "DeviceClass",
+    "EmailTemplate",
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",

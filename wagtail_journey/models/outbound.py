@@ -112,6 +112,15 @@ class OutboundEmail(models.Model):
     # What is sent: a message built in code (emails/messages.py registry key,
     # e.g. "double_opt_in"), or an editor's template revision.
     message = models.CharField(_("message"), max_length=32, blank=True)
+    template = models.ForeignKey(
+        "wagtail_journey.EmailTemplate",
+        verbose_name=_("template"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,  # the row stays; sending it is skipped with a reason
+        related_name="+",
+        db_index=False,
+    )
     revision = models.ForeignKey(
         "wagtailcore.Revision",
         verbose_name=_("template revision"),
