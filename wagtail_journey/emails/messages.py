@@ -53,8 +53,12 @@ class TemplateGone(Exception):
     """The row's template (revision) no longer exists."""
 
 
-def build(outbound: Any, links: dict) -> BuiltMessage:
-    """Render ``outbound`` (an OutboundEmail) with its context."""
+def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
+    """Render ``outbound`` (an OutboundEmail) with its context.
+
+    ``track=False`` (the admin's preview) leaves links as they are: a click in a
+    preview must not count as the recipient's.
+    """
     if outbound.message:
         builder = builder_for(outbound.message)
         if builder is None:
@@ -68,6 +72,5 @@ def build(outbound: Any, links: dict) -> BuiltMessage:
     context = {**outbound.context, rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", "")}
     pk = outbound.pk
     # Called only for templates that track clicks (render_email decides).
-    return rendering.render_email(
-        outbound.revision, context, wrap_link=lambda url: tracked_url(pk, url)
-    )
+    wrap = (lambda url: tracked_url(pk, url)) if track else None
+    return rendering.render_email(outbound.revision, context, wrap_link=wrap)

@@ -197,7 +197,8 @@ class Suppression(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return self.address or str(_("(erased address)"))
+        # No address: Wagtail's audit log keeps this title after the address is erased.
+        return str(_("Suppressed address #%(id)s")) % {"id": self.pk}
 
     def save(self, *args, **kwargs) -> None:
         from wagtail_journey.identity import normalize_email
