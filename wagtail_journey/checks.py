@@ -246,7 +246,7 @@ def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list:
                 "ANYMAIL['WEBHOOK_SECRET'] is not set: anyone can post fake delivery, bounce "
                 "and unsubscribe events to your provider webhooks.",
                 hint="Set it to 'user:long-random-password' and give the same credentials to "
-                "your email provider's webhook URL (docs/emails.md).",
+                "your email provider's webhook URL (docs/email-delivery.md).",
                 id="wagtail_journey.W075",
             )
         )

@@ -118,7 +118,7 @@ DEFAULTS: dict[str, Any] = {
     # Full rebuild of every dynamic segment (schedule "journey-segment-rebuild"),
     # in minutes; relative-time rules ("visited within 7 days") age through it.
     "SEGMENT_REBUILD_MINUTES": 60,
-    # --- Email delivery (docs/emails.md) ---
+    # --- Email delivery (docs/email-delivery.md) ---
     # Messages claimed and sent per batch by one worker task.
     "EMAIL_BATCH_SIZE": 100,
     # Marketing messages per contact at most, as (count, hours), e.g. (3, 24);

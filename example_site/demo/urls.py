@@ -11,7 +11,7 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # wagtail_journey's public endpoints (collect, webhooks, preference centre).
     path("journey/", include(journey_urls)),
-    # Your email provider's event webhooks: /anymail/<esp>/tracking/ (docs/emails.md).
+    # Your email provider's event webhooks: /anymail/<esp>/tracking/ (docs/email-delivery.md).
     path("anymail/", include("anymail.urls")),
 ]
 

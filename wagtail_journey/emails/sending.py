@@ -1,6 +1,6 @@
 """The sending pipeline: queue a message, claim it, gate it, send it, record what happened.
 
-The database holds the state, the workers only execute (docs/emails.md):
+The database holds the state, the workers only execute (docs/email-delivery.md):
 
 1. :func:`queue` creates one ``OutboundEmail`` per logical send (its
    ``idempotency_key`` is unique, so queueing twice creates one row) and, after

@@ -177,7 +177,7 @@ ANYMAIL = {
 
 # A real provider instead: e.g. POSTMARK_SERVER_TOKEN (and POSTMARK_API_URL,
 # which the worker tests point at a local server) sends through anymail's
-# Postmark backend. Any anymail ESP works the same way (docs/emails.md).
+# Postmark backend. Any anymail ESP works the same way (docs/email-delivery.md).
 if os.environ.get("POSTMARK_SERVER_TOKEN"):
     EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
     ANYMAIL["POSTMARK_SERVER_TOKEN"] = os.environ["POSTMARK_SERVER_TOKEN"]
@@ -185,7 +185,7 @@ if os.environ.get("POSTMARK_SERVER_TOKEN"):
         ANYMAIL["POSTMARK_API_URL"] = os.environ["POSTMARK_API_URL"]
 
 # Wagtail's background jobs (reference index, search) and the package's own go
-# to django-q2, so one `manage.py qcluster` runs them all (docs/emails.md).
+# to django-q2, so one `manage.py qcluster` runs them all (docs/email-delivery.md).
 TASKS = {"default": {"BACKEND": "wagtail_journey.tasks_backend.DjangoQBackend"}}
 
 WAGTAIL_JOURNEY = {
