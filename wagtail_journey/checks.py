@@ -297,3 +297,79 @@ def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     return errors
+
+
+def _positive_pair(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    )
+
+
+@register(Tags.compatibility)
+def check_email_content(app_configs: Any = None, **kwargs: Any) -> list:
+    """Settings of email templates and click tracking (E070-E074)."""
+    if not isinstance(getattr(settings, "WAGTAIL_JOURNEY", {}) or {}, dict):
+        return []  # E010 says so
+    errors = []
+    agents = journey_settings.EMAIL_SCANNER_USER_AGENTS
+    if not isinstance(agents, (list, tuple)) or not all(
+        isinstance(a, str) and a and a == a.lower() for a in agents
+    ):
+        errors.append(
+            Error(
+                "WAGTAIL_JOURNEY['EMAIL_SCANNER_USER_AGENTS'] must be a list of lower-case, "
+                "non-empty strings.",
+                hint="For example ['mimecast', 'proofpoint'].",
+                id="wagtail_journey.E070",
+            )
+        )
+    for key, minimum in (("EMAIL_MACHINE_CLICK_SECONDS", 0), ("EMAIL_CLICK_IDENTIFY_DAYS", 1)):
+        value = getattr(journey_settings, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            errors.append(
+                Error(
+                    f"WAGTAIL_JOURNEY['{key}'] is {value!r}.",
+                    hint=f"Use a whole number of at least {minimum}.",
+                    id="wagtail_journey.E071",
+                )
+            )
+    if not _positive_pair(journey_settings.EMAIL_TEST_RATE_LIMIT):
+        errors.append(
+            Error(
+                "WAGTAIL_JOURNEY['EMAIL_TEST_RATE_LIMIT'] must be (messages, seconds).",
+                hint="For example (10, 3600): ten test emails per editor per hour.",
+                id="wagtail_journey.E072",
+            )
+        )
+    errors += _check_mjml()
+    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or ""
+    if not str(base).startswith(("https://", "http://")):
+        errors.append(
+            Error(
+                "WAGTAILADMIN_BASE_URL is not set to the site's public URL.",
+                hint="Links in emails (clicks, images, unsubscribe) are built from it, never "
+                "from a request's Host header: set it, e.g. 'https://www.example.com'.",
+                id="wagtail_journey.E074",
+            )
+        )
+    return errors
+
+
+def _check_mjml() -> list:
+    """mjml-python and the pure-Python ``mjml`` package install the same module."""
+    from importlib import metadata
+
+    try:
+        metadata.distribution("mjml")
+    except metadata.PackageNotFoundError:
+        return []
+    return [
+        Error(
+            "The pure-Python 'mjml' package is installed: it replaces the module of "
+            "'mjml-python', which renders wagtail_journey's emails.",
+            hint="pip uninstall mjml && pip install --force-reinstall mjml-python",
+            id="wagtail_journey.E073",
+        )
+    ]

@@ -171,3 +171,22 @@ def test_personalisation_context_is_small():
         "full_name": "Ana",
         "email": "ana@example.com",
     }
+
+
+def test_demo_templates_render_and_load_twice_safely():
+    from django.core.management import call_command
+
+    from wagtail_journey.models import EmailTemplate
+
+    call_command("load_demo")
+    call_command("load_demo")
+    assert sorted(EmailTemplate.objects.values_list("name", flat=True)) == [
+        "Monthly newsletter",
+        "Order receipt",
+        "Welcome",
+    ]
+    for template in EmailTemplate.objects.all():
+        email = render_email(template, {"first_name": "Ana"}, wrap_link=lambda u: u)
+        assert email.text.strip() and "<mj-" not in email.html
+    welcome = EmailTemplate.objects.get(name="Welcome")
+    assert render_email(welcome, {"first_name": "Ana"}).subject == "Welcome, Ana"

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.generic import TemplateView, View
+from wagtail.admin.ui.tables import BooleanColumn, LiveStatusTagColumn
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
@@ -176,7 +177,14 @@ class EmailTemplateViewSet(SnippetViewSet):
     icon = "mail"
     menu_label = gettext_lazy("Email templates")
     add_to_admin_menu = False
-    list_display = ["name", "subject", "purpose", "transactional", "language", "live"]
+    list_display = [
+        "name",
+        "subject",
+        "purpose",
+        BooleanColumn("transactional", label=gettext_lazy("Transactional")),
+        "language",
+        LiveStatusTagColumn(),
+    ]
     list_filter = ["transactional", "language", "live"]
     search_fields = ["name", "subject"]
     edit_view_class = TemplateEditView

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from django.apps import apps
@@ -25,12 +26,12 @@ from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.emails.links import absolute_url
+from wagtail_journey.emails.links import absolute_url, root_url
 
 SALT = "wagtail_journey.email_click"
 KIND = "email_clicked"
@@ -52,9 +53,21 @@ class Click:
 
 
 def tracked_url(outbound_id: int, url: str) -> str:
-    """The redirect link for ``url`` in message ``outbound_id``, from the site's root URL."""
-    token = _signer.sign_object({"o": outbound_id, "u": url}, compress=True)
-    return absolute_url(reverse("wagtail_journey:email_click", args=[token]))
+    """The redirect link for ``url`` in message ``outbound_id``, from the site's root URL.
+
+    Called for every link of every message of a broadcast: the URL around the
+    token is resolved once per URL configuration, not once per link.
+    """
+    token = _signer.sign_object({"o": outbound_id, "u": url})
+    head, tail = _click_url_parts(root_url(), get_urlconf(), get_script_prefix())
+    return f"{head}{token}{tail}"
+
+
+@lru_cache(maxsize=8)
+def _click_url_parts(root: str, urlconf: str | None, script_prefix: str) -> tuple[str, str]:
+    url = absolute_url(reverse("wagtail_journey:email_click", args=["0"], urlconf=urlconf))
+    head, tail = url.rsplit("0", 1)
+    return head, tail
 
 
 def read_click(token: str) -> Click:

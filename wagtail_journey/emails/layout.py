@@ -21,6 +21,8 @@ ACCENT = "#1d4ed8"
 FONT = "Helvetica, Arial, sans-serif"
 HEADING_SIZES = {"h1": "28px", "h2": "22px", "h3": "18px"}
 IMAGE_RENDITION = "width-1200"
+# The mj-text sets the size; a heading tag must not scale it again (2em of 28px).
+HEADING_STYLE = "margin:0;font-size:inherit;font-weight:inherit;line-height:inherit"
 
 
 def _attr(value: str) -> str:
@@ -68,7 +70,7 @@ def build(template: Any, b: Any, subject: list, preheader: list) -> tuple[str, s
         f"<mj-all font-family='{FONT}'/>"
         f"<mj-text font-size='16px' line-height='1.5' color='{TEXT_COLOUR}' padding='8px 16px'/>"
         f"<mj-button background-color='{ACCENT}' color='#ffffff' font-size='16px' "
-        "border-radius='6px' inner-padding='12px 24px'/>"
+        "border-radius='6px' inner-padding='12px 24px' padding='8px 16px'/>"
         "</mj-attributes>"
         f"<mj-style>a {{ color: {ACCENT}; }} h1, h2, h3 {{ margin: 0; }}</mj-style>"
         "</mj-head><mj-body width='600px' background-color='#f3f4f6'>"
@@ -93,7 +95,8 @@ def _element(b: Any, kind: str, value: Any) -> tuple[str, str]:
         text = b.plain(value["text"])
         return (
             f"<mj-text align='{_attr(value['align'])}' font-size='{HEADING_SIZES[size]}' "
-            f"font-weight='700' line-height='1.25'><{size}>{text}</{size}></mj-text>",
+            f"font-weight='700' line-height='1.25'><{size} style='{HEADING_STYLE}'>{text}"
+            f"</{size}></mj-text>",
             f"<{size}>{text}</{size}>",
         )
     if kind == "paragraph":

@@ -193,6 +193,8 @@ WAGTAIL_JOURNEY = {
     # With Redis, page views and journey.js events leave the request in one
     # Redis call and the worker stores them in bulk (docs/tracking.md).
     "TRACKING_BUFFER": "default" if REDIS_URL else None,
+    # Shown in marketing emails whose template has no footer block.
+    "EMAIL_POSTAL_ADDRESS": "Journey Demo Lda., Rua do Exemplo 1, 1100-001 Lisboa, Portugal",
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -68,6 +68,7 @@ class Command(BaseCommand):
         landing = self._landing_page(home)
         self._segments(pages)
         self._audience([home, *pages.values(), landing])
+        self._email_templates()
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -329,6 +330,13 @@ class Command(BaseCommand):
         home.add_child(instance=page)
         page.save_revision().publish()
         return page
+
+    def _email_templates(self) -> None:
+        from django.conf import settings
+
+        from demo.email_demo import load_email_templates
+
+        load_email_templates(settings.WAGTAILADMIN_BASE_URL)
 
     def _admin(self) -> None:
         User = get_user_model()
