@@ -41,18 +41,17 @@ def sent(marketing):
     return row
 
 
+def post(client, esp, payload, auth):
+    url = f"/journey/anymail/{esp}/tracking/"
+    return client.post(url, data=json.dumps(payload), content_type="application/json", **auth)
+
+
 def postmark(client, event, auth=AUTH):
-    return client.post(
-        "/anymail/postmark/tracking/", data=json.dumps(event), content_type="application/json",
-        **auth,
-    )  # fmt: skip
+    return post(client, "postmark", event, auth)
 
 
 def sendgrid(client, events, auth=AUTH):
-    return client.post(
-        "/anymail/sendgrid/tracking/", data=json.dumps(events), content_type="application/json",
-        **auth,
-    )  # fmt: skip
+    return post(client, "sendgrid", events, auth)
 
 
 def postmark_delivery(row, **extra):
