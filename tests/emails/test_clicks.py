@@ -199,3 +199,13 @@ def test_view_records_through_the_outbound_message(client, contact):
     (touchpoint,) = Touchpoint.objects.filter(kind="email_clicked")  # the HEAD recorded nothing
     assert touchpoint.contact_id == contact.pk
     assert touchpoint.properties == {"outbound": 5, "url": TARGET}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "text"), [("fr", "Lien non valide"), ("pt", "Ligação inválida")]
+)
+def test_the_error_page_is_translated(client, language, text):
+    response = client.get("/journey/email/click/x/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 400
+    assert text in response.content.decode()

@@ -190,3 +190,10 @@ def test_demo_templates_render_and_load_twice_safely():
         assert email.text.strip() and "<mj-" not in email.html
     welcome = EmailTemplate.objects.get(name="Welcome")
     assert render_email(welcome, {"first_name": "Ana"}).subject == "Welcome, Ana"
+
+
+def test_french_template_footer():
+    body = [{"type": "paragraph", "value": "<p>Bonjour {{ first_name }}</p>"}]
+    email = render_email(make_template(body=body, language="fr"), {"first_name": "Zoé"})
+    assert "Bonjour Zoé" in email.text
+    assert "Se désabonner" in email.text and 'lang="fr"' in email.html
