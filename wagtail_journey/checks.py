@@ -223,6 +223,82 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
     return errors
 
 
+#: Email delivery settings that must be positive whole numbers.
+EMAIL_POSITIVE_INTS = (
+    "EMAIL_BATCH_SIZE",
+    "EMAIL_MAX_ATTEMPTS",
+    "EMAIL_RETRY_SECONDS",
+    "EMAIL_SENDING_STALE_SECONDS",
+    "UNSUBSCRIBE_MAX_AGE_DAYS",
+)
+
+
+@register(Tags.compatibility)
+def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list:
+    """Email delivery: provider webhooks, the task backend, the delivery settings."""
+    if not isinstance(getattr(settings, "WAGTAIL_JOURNEY", {}) or {}, dict):
+        return []  # E010 says why
+    errors = []
+    anymail = getattr(settings, "ANYMAIL", {}) or {}
+    if not anymail.get("WEBHOOK_SECRET") and not getattr(settings, "ANYMAIL_WEBHOOK_SECRET", None):
+        errors.append(
+            Warning(
+                "ANYMAIL['WEBHOOK_SECRET'] is not set: anyone can post fake delivery, bounce "
+                "and unsubscribe events to your provider webhooks.",
+                hint="Set it to 'user:long-random-password' and give the same credentials to "
+                "your email provider's webhook URL (docs/email-delivery.md).",
+                id="wagtail_journey.W075",
+            )
+        )
+    backend = (getattr(settings, "TASKS", {}) or {}).get("default", {}).get("BACKEND", "")
+    if backend != "wagtail_journey.tasks_backend.DjangoQBackend":
+        errors.append(
+            Warning(
+                "Wagtail's background jobs (search and reference index updates) do not run on "
+                "django-q2: " + (f"TASKS uses {backend}." if backend else "TASKS is not set."),
+                hint="Set TASKS = {'default': {'BACKEND': "
+                "'wagtail_journey.tasks_backend.DjangoQBackend'}} so one qcluster runs them.",
+                id="wagtail_journey.W076",
+            )
+        )
+    for key in EMAIL_POSITIVE_INTS:
+        value = getattr(journey_settings, key)
+        if not _positive_int(value):
+            errors.append(
+                Error(
+                    f"WAGTAIL_JOURNEY[{key!r}] is {value!r}; it must be a positive whole number.",
+                    hint="See docs/settings.md for its meaning and default.",
+                    id="wagtail_journey.E075",
+                )
+            )
+    cap = journey_settings.EMAIL_FREQUENCY_CAP
+    if cap is not None and not (
+        isinstance(cap, list | tuple) and len(cap) == 2 and all(_positive_int(v) for v in cap)
+    ):
+        errors.append(
+            Error(
+                f"WAGTAIL_JOURNEY['EMAIL_FREQUENCY_CAP'] is {cap!r}.",
+                hint="Use None or (messages, hours), e.g. (3, 24).",
+                id="wagtail_journey.E076",
+            )
+        )
+    quiet = journey_settings.EMAIL_QUIET_HOURS
+    if quiet is not None and not (
+        isinstance(quiet, list | tuple)
+        and len(quiet) == 2
+        and all(isinstance(h, int) and not isinstance(h, bool) and 0 <= h <= 23 for h in quiet)
+        and quiet[0] != quiet[1]
+    ):
+        errors.append(
+            Error(
+                f"WAGTAIL_JOURNEY['EMAIL_QUIET_HOURS'] is {quiet!r}.",
+                hint="Use None or (start hour, end hour) in TIME_ZONE, e.g. (21, 8).",
+                id="wagtail_journey.E077",
+            )
+        )
+    return errors
+
+
 def _positive_pair(value: Any) -> bool:
     return (
         isinstance(value, (tuple, list))

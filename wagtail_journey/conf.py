@@ -118,6 +118,27 @@ DEFAULTS: dict[str, Any] = {
     # Full rebuild of every dynamic segment (schedule "journey-segment-rebuild"),
     # in minutes; relative-time rules ("visited within 7 days") age through it.
     "SEGMENT_REBUILD_MINUTES": 60,
+    # --- Email delivery (docs/email-delivery.md) ---
+    # Messages claimed and sent per batch by one worker task.
+    "EMAIL_BATCH_SIZE": 100,
+    # Marketing messages per contact at most, as (count, hours), e.g. (3, 24);
+    # None sets no cap. A message over the cap is skipped with that reason.
+    "EMAIL_FREQUENCY_CAP": None,
+    # Quiet hours for marketing messages as (start hour, end hour) in TIME_ZONE,
+    # e.g. (21, 8); messages due then wait until the end. None: no quiet hours.
+    "EMAIL_QUIET_HOURS": None,
+    # Tries for a provider that cannot be reached or answers "try later"
+    # (HTTP 429/5xx), waiting EMAIL_RETRY_SECONDS * 2**(try - 1) in between.
+    "EMAIL_MAX_ATTEMPTS": 5,
+    "EMAIL_RETRY_SECONDS": 60,
+    # A message claimed this many seconds ago and still "sending" (its worker
+    # died) is marked "unknown" for a person to check; never resent blindly.
+    "EMAIL_SENDING_STALE_SECONDS": 900,
+    # Unsubscribe links (and List-Unsubscribe headers) stay valid this long.
+    "UNSUBSCRIBE_MAX_AGE_DAYS": 365,
+    # An address that receives unsubscribe requests by email, added to the
+    # List-Unsubscribe header as a mailto: URL (None: the https URL only).
+    "UNSUBSCRIBE_MAILTO": None,
     # --- Email content (docs/emails.md) ---
     # The sender's postal address, shown in the footer of marketing emails
     # whose template has no footer block of its own (anti-spam laws ask for it).

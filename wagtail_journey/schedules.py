@@ -23,6 +23,11 @@ def wanted() -> dict[str, dict]:
             "minutes": int(journey_settings.SEGMENT_REBUILD_MINUTES),
         },
     }
+    from wagtail_journey.emails.sending import SWEEP_SCHEDULE, SWEEP_TASK
+
+    # Messages are sent as they are queued; this re-drives what is due (lost
+    # tasks, retries, scheduled sends) and marks dead workers' claims unknown.
+    schedules[SWEEP_SCHEDULE] = {"func": SWEEP_TASK, "schedule_type": "I", "minutes": 1}
     if journey_settings.TRACKING_BUFFER:
         from wagtail_journey.tracking.buffer import FLUSH_TASK
         from wagtail_journey.tracking.buffer import SCHEDULE_NAME as BUFFER_SCHEDULE

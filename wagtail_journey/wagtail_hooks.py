@@ -7,6 +7,7 @@ from wagtail_modeladmin.options import modeladmin_register
 from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.email_templates import EmailTemplateViewSet, register_log_actions
+from wagtail_journey.admin.outbox import OutboxViewSet, SuppressionViewSet
 from wagtail_journey.admin.tracking import PageJourneyStageViewSet
 from wagtail_journey.tracking.pageviews import wrap_serve
 
@@ -17,3 +18,5 @@ hooks.register("on_serve_page", wrap_serve, order=100)
 register_snippet(ConsentPurposeViewSet)
 register_snippet(EmailTemplateViewSet)
 hooks.register("register_log_actions", register_log_actions)
+register_snippet(OutboxViewSet)
+register_snippet(SuppressionViewSet)

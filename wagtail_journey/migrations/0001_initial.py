@@ -1663,4 +1663,196 @@ class Migration(migrations.Migration):
             },
             bases=(wagtail.models.preview.PreviewableMixin, models.Model),
         ),
+        migrations.CreateModel(
+            name="Suppression",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "address_hash",
+                    models.CharField(
+                        editable=False, max_length=64, unique=True, verbose_name="address key"
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=254, verbose_name="address")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("bounce", "Hard bounce"),
+                            ("complaint", "Spam complaint"),
+                            ("unsubscribe", "Unsubscribed at the provider"),
+                            ("editor", "Added by an editor"),
+                        ],
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="added"),
+                ),
+            ],
+            options={
+                "verbose_name": "suppressed address",
+                "verbose_name_plural": "suppressed addresses",
+                "ordering": ["-created_at"],
+            },
+        ),
+        migrations.CreateModel(
+            name="OutboundEmail",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "Queued"),
+                            (1, "Sending"),
+                            (2, "Sent"),
+                            (3, "Failed"),
+                            (4, "Skipped"),
+                            (5, "Unknown: check with the provider"),
+                            (6, "Delivered"),
+                            (7, "Bounced"),
+                            (8, "Complained"),
+                        ],
+                        default=0,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "reason",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "—"),
+                            (1, "No valid consent for the template's purpose"),
+                            (2, "The address is on the suppression list"),
+                            (3, "The contact was erased"),
+                            (4, "Processing is restricted for this contact"),
+                            (5, "Frequency cap reached for this contact"),
+                            (6, "The contact has no email address"),
+                            (7, "The template was deleted"),
+                            (8, "The email provider refused the message"),
+                            (9, "The email provider could not be reached after several tries"),
+                            (
+                                10,
+                                "The email provider did not answer: it may or may not have been sent",
+                            ),
+                            (11, "The message could not be rendered"),
+                            (12, "Hard bounce"),
+                            (13, "Spam complaint"),
+                        ],
+                        default=0,
+                        verbose_name="reason",
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=200, verbose_name="detail")),
+                ("address", models.CharField(blank=True, max_length=254, verbose_name="address")),
+                ("message", models.CharField(blank=True, max_length=32, verbose_name="message")),
+                (
+                    "context",
+                    models.JSONField(blank=True, default=dict, verbose_name="personalisation"),
+                ),
+                ("language", models.CharField(blank=True, max_length=8, verbose_name="language")),
+                (
+                    "idempotency_key",
+                    models.CharField(max_length=64, unique=True, verbose_name="idempotency key"),
+                ),
+                (
+                    "esp_message_id",
+                    models.CharField(blank=True, max_length=64, verbose_name="provider message id"),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0, verbose_name="attempts")),
+                (
+                    "created_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="queued"),
+                ),
+                (
+                    "due_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="due"),
+                ),
+                ("claimed_at", models.DateTimeField(blank=True, null=True, verbose_name="claimed")),
+                ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
+                (
+                    "event_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last provider event"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="outbound_emails",
+                        to="wagtail_journey.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "purpose",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="wagtail_journey.consentpurpose",
+                        verbose_name="consent purpose",
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="template revision",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtail_journey.emailtemplate",
+                        verbose_name="template",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "outbound email",
+                "verbose_name_plural": "outbound emails",
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status__in", [0, 1])),
+                        fields=["due_at"],
+                        name="wj_outbound_due",
+                    ),
+                    models.Index(fields=["contact", "sent_at"], name="wj_outbound_contact"),
+                    models.Index(
+                        condition=models.Q(("esp_message_id", ""), _negated=True),
+                        fields=["esp_message_id"],
+                        name="wj_outbound_esp_id",
+                    ),
+                ],
+            },
+        ),
     ]

@@ -3,6 +3,7 @@
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
+from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.scoring import (
     DecayRun,
@@ -28,6 +29,7 @@ __all__ = [
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",
+    "OutboundEmail",
     "PageJourneyStage",
     "TrackingBatch",
     "RateLimitCounter",
@@ -35,6 +37,7 @@ __all__ = [
     "ScoringRule",
     "Segment",
     "SegmentMembership",
+    "Suppression",
     "TaggedContact",
     "Touchpoint",
     "Visitor",

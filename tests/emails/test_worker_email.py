@@ -1,0 +1,95 @@
+"""One real qcluster runs Wagtail's jobs and ours, on PostgreSQL with the Redis broker.
+
+A "web" process (tests/emails/worker_send.py) creates a Wagtail page (Wagtail
+enqueues its reference index update from post_save), queues a newsletter to
+each consented contact and then enqueues the delivery of every row a second
+time. The cluster's workers send through anymail's real Postmark backend to a
+local HTTP server: every contact receives exactly one message, and Wagtail's
+task finished through the same backend.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.emails.esp_server import PostmarkServer
+from tests.test_worker import REPO, TIMEOUT, Site, _logs, cluster, site  # noqa: F401
+
+pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+COUNT = 40
+
+
+@pytest.fixture
+def postmark():
+    with PostmarkServer() as server:
+        yield server
+
+
+@pytest.fixture
+def site_with_esp(site: Site, postmark):  # noqa: F811
+    site.env.update(POSTMARK_SERVER_TOKEN="worker-test", POSTMARK_API_URL=postmark.url)
+    return site
+
+
+@pytest.mark.parametrize("site", ["postgres-redis"], indirect=True)
+def test_one_cluster_runs_wagtails_task_and_sends_each_message_once(
+    site_with_esp: Site,
+    postmark,
+    request,
+):
+    from django_tasks import TaskResultStatus, task_backends
+    from django_tasks.exceptions import TaskResultDoesNotExist
+
+    from wagtail_journey.models import OutboundEmail
+    from wagtail_journey.models.outbound import OutboundStatus
+
+    web_site = site_with_esp
+    proc = request.getfixturevalue("cluster")
+    web = subprocess.run(
+        [sys.executable, "-m", "tests.emails.worker_send", "enqueue", str(COUNT)],
+        cwd=REPO,
+        env=web_site.env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert web.returncode == 0, web.stderr
+    out = json.loads(web.stdout.strip().splitlines()[-1])
+    reference_index = "wagtail.tasks.update_reference_index_task"
+    wagtail = [r for r in out["results"] if r["task"] == reference_index]
+    ours = [r for r in out["results"] if r["task"].startswith("wagtail_journey.")]
+    assert wagtail and len(ours) == COUNT + 1  # one per queued row, plus the duplicate
+    [failing] = [r["id"] for r in out["results"] if r["task"].endswith(".explode")]
+
+    backend = task_backends["default"]
+    deadline = time.monotonic() + TIMEOUT
+    pending = {r["id"] for r in out["results"]}
+    finished = {}
+    while pending and time.monotonic() < deadline:
+        for result_id in list(pending):
+            try:
+                finished[result_id] = backend.get_result(result_id)
+                pending.discard(result_id)
+            except TaskResultDoesNotExist:
+                pass  # django-q2 knows a task once it has finished
+        time.sleep(0.5)
+    assert not pending, _logs(web_site)
+    failed = finished.pop(failing)
+    assert failed.status == TaskResultStatus.FAILED and "boom" in failed.errors[0].traceback
+    assert {r.status for r in finished.values()} == {TaskResultStatus.SUCCESSFUL}
+    wagtail_result = finished[wagtail[0]["id"]]
+    assert wagtail_result.task.module_path == reference_index
+    assert proc.poll() is None, _logs(web_site)
+
+    rows = OutboundEmail.objects.filter(pk__in=out["rows"])
+    assert sorted(rows.values_list("status", flat=True)) == [OutboundStatus.SENT] * COUNT
+    sent_to = postmark.sent_to()
+    assert len(sent_to) == COUNT, _logs(web_site)  # the duplicated delivery sent nothing more
+    assert sorted(sent_to) == sorted(f"w{i}@example.com" for i in range(COUNT))
+    assert len(set(rows.values_list("esp_message_id", flat=True))) == COUNT
