@@ -129,7 +129,7 @@ def record_click(
     # A scanner may click before the sender even stored the sent time.
     since_sent = now - (sent_at if sent_at is not None else click.made_at)
     reason = machine_reason(request.META.get("HTTP_USER_AGENT"), since_sent)
-    properties: dict[str, Any] = {"outbound": click.outbound_id, "url": click.url[:MAX_URL]}
+    properties: dict[str, Any] = {"outbound_email": click.outbound_id, "url": click.url[:MAX_URL]}
     if reason:
         properties[MACHINE_MADE] = True
         properties["machine_reason"] = reason
