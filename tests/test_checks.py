@@ -300,13 +300,6 @@ def test_email_settings_are_checked(key, value, check_id):
         assert [e.id for e in check_email_content()] == [f"wagtail_journey.{check_id}"]
 
 
-def test_links_in_emails_need_the_configured_site_url():
-    from wagtail_journey.checks import check_email_content
-
-    with override_settings(WAGTAILADMIN_BASE_URL=None):
-        assert [e.id for e in check_email_content()] == ["wagtail_journey.E074"]
-
-
 def test_the_pure_python_mjml_package_is_an_error(monkeypatch):
     from importlib import metadata
 

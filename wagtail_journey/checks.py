@@ -309,7 +309,7 @@ def _positive_pair(value: Any) -> bool:
 
 @register(Tags.compatibility)
 def check_email_content(app_configs: Any = None, **kwargs: Any) -> list:
-    """Settings of email templates and click tracking (E070-E074)."""
+    """Settings of email templates and click tracking (E070-E073)."""
     if not isinstance(getattr(settings, "WAGTAIL_JOURNEY", {}) or {}, dict):
         return []  # E010 says so
     errors = []
@@ -344,16 +344,6 @@ def check_email_content(app_configs: Any = None, **kwargs: Any) -> list:
             )
         )
     errors += _check_mjml()
-    base = getattr(settings, "WAGTAILADMIN_BASE_URL", "") or ""
-    if not str(base).startswith(("https://", "http://")):
-        errors.append(
-            Error(
-                "WAGTAILADMIN_BASE_URL is not set to the site's public URL.",
-                hint="Links in emails (clicks, images, unsubscribe) are built from it, never "
-                "from a request's Host header: set it, e.g. 'https://www.example.com'.",
-                id="wagtail_journey.E074",
-            )
-        )
     return errors
 
 

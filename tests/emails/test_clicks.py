@@ -1,7 +1,6 @@
 """Click tracking: signed redirects only, the click on the contact, scanners flagged."""
 
 import time
-from unittest import mock
 
 import pytest
 from django.core import signing
@@ -120,7 +119,7 @@ def test_a_human_click_is_recorded_scored_and_joins_the_browser(contact, rule):
     touchpoint = record_click(_request(visitor=visitor), _click(), contact)
     assert touchpoint.kind == "email_clicked"
     assert touchpoint.contact_id == contact.pk
-    assert touchpoint.properties == {"outbound": 9, "url": TARGET}
+    assert touchpoint.properties == {"outbound_email": 9, "url": TARGET}
     visitor.refresh_from_db()
     assert visitor.contact_id == contact.pk
     earlier.refresh_from_db()
@@ -188,14 +187,56 @@ def test_a_browser_without_tracking_consent_is_not_joined(contact):
 
 
 @pytest.mark.django_db
-def test_view_records_through_the_outbound_message(client, contact):
-    sent = timezone.now() - timezone.timedelta(hours=1)
-    with mock.patch.object(clicks, "_recipient", return_value=(contact, sent.timestamp())):
-        response = client.get(
-            tracked_url(5, TARGET).replace("http://testserver", ""), HTTP_USER_AGENT=BROWSER_UA
-        )
-        assert response.status_code == 302
-        client.head(tracked_url(5, TARGET).replace("http://testserver", ""))
-    (touchpoint,) = Touchpoint.objects.filter(kind="email_clicked")  # the HEAD recorded nothing
-    assert touchpoint.contact_id == contact.pk
-    assert touchpoint.properties == {"outbound": 5, "url": TARGET}
+def test_a_click_in_a_sent_message_credits_its_contact(client):
+    """Through the real pipeline: queued, sent with signed links, clicked."""
+    import re
+    from datetime import timedelta
+
+    from django.core import mail
+
+    from tests.emails.conftest import consented
+    from tests.emails.helpers import make_template, marketing_purpose
+    from wagtail_journey.emails import sending
+    from wagtail_journey.models import OutboundEmail
+
+    template = make_template()
+    ana = consented(marketing_purpose(), "ana@example.com", "Ana")
+    row, _ = sending.queue_template(template, ana, idempotency_key="welcome:ana")
+    sending.send_due()
+    (message,) = mail.outbox
+    html = message.alternatives[0][0]
+    links = re.findall(r'href="(http://testserver/journey/email/click/[^"]+)"', html)
+    assert len(set(links)) == 3
+    link = next(u for u in links if read_click(_token(u)).url == "https://shop.example/sale")
+    path = link.removeprefix("http://testserver")
+
+    # A gateway fetching the link as the message arrives: flagged, not credited.
+    response = client.get(path, HTTP_USER_AGENT=BROWSER_UA)
+    assert response.status_code == 302 and response["Location"] == "https://shop.example/sale"
+    (scan,) = Touchpoint.objects.filter(kind="email_clicked")
+    assert scan.contact_id == ana.pk and scan.properties["machine_reason"] == "too_soon"
+
+    # The person, an hour later.
+    OutboundEmail.objects.filter(pk=row.pk).update(sent_at=timezone.now() - timedelta(hours=1))
+    client.head(path, HTTP_USER_AGENT=BROWSER_UA)  # a HEAD records nothing
+    client.get(path, HTTP_USER_AGENT=BROWSER_UA)
+    human = Touchpoint.objects.filter(kind="email_clicked").exclude(pk=scan.pk).get()
+    assert human.contact_id == ana.pk
+    assert human.properties == {"outbound_email": row.pk, "url": "https://shop.example/sale"}
+
+
+@pytest.mark.django_db
+def test_a_link_of_a_message_without_contact_redirects_and_records_nothing(client):
+    response = client.get(tracked_url(999999, TARGET).removeprefix("http://testserver"))
+    assert response.status_code == 302
+    assert not Touchpoint.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("language", "text"), [("fr", "Lien non valide"), ("pt", "Ligação inválida")]
+)
+def test_the_error_page_is_translated(client, language, text):
+    response = client.get("/journey/email/click/x/", HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 400
+    assert text in response.content.decode()

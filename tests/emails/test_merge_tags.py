@@ -95,3 +95,11 @@ def test_parser_never_crashes(text):
     except ValidationError:
         return
     assert render(parts, {}, escape=False) is not None
+
+
+def test_errors_are_translated():
+    from django.utils import translation
+
+    with translation.override("fr"), pytest.raises(ValidationError) as exc:
+        validate("{{ shoe_size }}")
+    assert "Balise de fusion inconnue {{ shoe_size }}" in exc.value.messages[0]

@@ -190,3 +190,48 @@ def test_demo_templates_render_and_load_twice_safely():
         assert email.text.strip() and "<mj-" not in email.html
     welcome = EmailTemplate.objects.get(name="Welcome")
     assert render_email(welcome, {"first_name": "Ana"}).subject == "Welcome, Ana"
+
+
+def test_french_template_footer():
+    body = [{"type": "paragraph", "value": "<p>Bonjour {{ first_name }}</p>"}]
+    email = render_email(make_template(body=body, language="fr"), {"first_name": "Zoé"})
+    assert "Bonjour Zoé" in email.text
+    assert "Se désabonner" in email.text and 'lang="fr"' in email.html
+
+
+def test_only_web_mail_and_phone_links_survive():
+    body = [
+        {
+            "type": "paragraph",
+            "value": '<p><a href="javascript:alert(1)">x</a> <a href="mailto:help@shop.example">'
+            'mail</a> <a href="tel:+351210000000">call</a> <a href="data:text/html,hi">d</a></p>',
+        }
+    ]
+    seen = []
+    email = render_email(make_template(body=body), {}, wrap_link=seen.append)
+    assert "javascript:" not in email.html and "data:text" not in email.html
+    assert 'href="mailto:help@shop.example"' in email.html
+    assert 'href="tel:+351210000000"' in email.html
+    assert seen == []  # nothing to track
+
+
+def test_images_are_absolute_renditions(tmp_path):
+    from wagtail.images.models import Image
+    from wagtail.images.tests.utils import get_test_image_file
+
+    image = Image.objects.create(title="Blue mug", file=get_test_image_file())
+    body = [
+        {
+            "type": "image",
+            "value": {"image": image.pk, "alt": "", "link": "https://shop.example/mug"},
+        }
+    ]
+    with override_settings(WAGTAILADMIN_BASE_URL="https://www.shop.example"):
+        email = render_email(
+            make_template(body=body), {}, wrap_link=lambda u: "https://t.example/1"
+        )
+    src = re.search(r'<img[^>]*src="([^"]+)"', email.html)[1]
+    assert src.startswith("https://www.shop.example/") and "width-1200" in src
+    assert 'alt="Blue mug"' in email.html  # the image's title when no alt text is given
+    assert '<a href="https://t.example/1"' in email.html
+    assert "Blue mug: https://t.example/1" in email.text

@@ -122,27 +122,40 @@ def record_click(
     """Record ``email_clicked`` for ``contact`` and join the browser to it when
     the click looks human and the link is recent. Returns the touchpoint."""
     from wagtail_journey.events import MACHINE_MADE, record
-    from wagtail_journey.identity import identify_visitor
     from wagtail_journey.tracking.visitors import visitor_from_request
 
     now = time.time()
     # A scanner may click before the sender even stored the sent time.
     since_sent = now - (sent_at if sent_at is not None else click.made_at)
     reason = machine_reason(request.META.get("HTTP_USER_AGENT"), since_sent)
-    properties: dict[str, Any] = {"outbound": click.outbound_id, "url": click.url[:MAX_URL]}
+    properties: dict[str, Any] = {"outbound_email": click.outbound_id, "url": click.url[:MAX_URL]}
     if reason:
         properties[MACHINE_MADE] = True
         properties["machine_reason"] = reason
-    visitor = None
-    if not reason and now - click.made_at <= journey_settings.EMAIL_CLICK_IDENTIFY_DAYS * 86400:
-        visitor = visitor_from_request(request)
+    proves = (
+        not reason and now - click.made_at <= journey_settings.EMAIL_CLICK_IDENTIFY_DAYS * 86400
+    )
+    visitor = visitor_from_request(request) if proves else None
+    if visitor is not None and visitor.audience_only:
+        visitor = None
     with transaction.atomic():
-        if visitor is not None and not visitor.audience_only:
-            # The click proves control of the address: the browser is the contact's.
-            identify_visitor(visitor, contact)
-        else:
-            visitor = None
+        if proves:
+            _prove_control(visitor, contact)
         return record(KIND, contact=contact, visitor=visitor, properties=properties, identify=False)
+
+
+def _prove_control(visitor: Any, contact: Any) -> None:
+    """A human click on a recent link proves control of the address: the
+    browser becomes the contact's. identity.prove_control (the identity
+    rule's one entry point: it also marks the address confirmed) where the
+    installed version has it, else the stitching itself."""
+    from wagtail_journey import identity
+
+    prove = getattr(identity, "prove_control", None)
+    if prove is not None:
+        prove(visitor, contact, "email_link")
+    elif visitor is not None:
+        identity.identify_visitor(visitor, contact)
 
 
 @never_cache

@@ -266,11 +266,15 @@ class _Builder:
         return self._slot(_Slot(_TAG, tag=tag))
 
     def link(self, url: str) -> str:
-        """A marker for ``url`` (made absolute); mailto:, tel: and anchors stay as they are."""
+        """A marker for ``url`` (made absolute); mailto: and tel: stay as they
+        are, any other scheme (javascript:, data:) becomes a dead "#"."""
         url = absolute_url(url.strip())
-        if not url.lower().startswith(("http://", "https://")):
+        lowered = url.lower()
+        if lowered.startswith(("http://", "https://")):
+            return self._slot(_Slot(_LINK, url=url))
+        if lowered.startswith(("mailto:", "tel:")):
             return html.escape(url)
-        return self._slot(_Slot(_LINK, url=url))
+        return "#"
 
     def context_url(self, key: str) -> str:
         return self._slot(_Slot(_URL, url=key))
