@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 
 SWEEP_SCHEDULE = "journey-email-sweep"
 SWEEP_TASK = "wagtail_journey.emails.sending.sweep"
+#: Broadcast statuses whose messages are not claimed.
+HELD_BROADCASTS = ("paused", "cancelled", "draft")
 #: At most this many batches per sweep run (the next run continues).
 MAX_BATCHES_PER_RUN = 1000
 
@@ -178,6 +180,8 @@ def _claim(ids: Iterable[int] | None, now: datetime) -> _Claimed:
     qs = OutboundEmail.objects.filter(status=OutboundStatus.PENDING, due_at__lte=now)
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
+    # A paused or cancelled broadcast's messages wait (or were skipped).
+    qs = qs.exclude(broadcast__status__in=HELD_BROADCASTS)
     if gate.in_quiet_hours(now):
         qs = qs.filter(purpose__isnull=True)  # marketing waits for the end of quiet hours
     with transaction.atomic():

@@ -1752,6 +1752,7 @@ class Migration(migrations.Migration):
                             (11, "The message could not be rendered"),
                             (12, "Hard bounce"),
                             (13, "Spam complaint"),
+                            (14, "The broadcast was cancelled"),
                         ],
                         default=0,
                         verbose_name="reason",
@@ -1854,5 +1855,100 @@ class Migration(migrations.Migration):
                     ),
                 ],
             },
+        ),
+        migrations.CreateModel(
+            name="Broadcast",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                (
+                    "rate_per_minute",
+                    models.PositiveIntegerField(
+                        default=0,
+                        help_text="0 sends as fast as the workers can; otherwise the sends are spread out.",
+                        verbose_name="messages per minute",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("sending", "Sending"),
+                            ("paused", "Paused"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="draft",
+                        editable=False,
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "audience",
+                    models.PositiveIntegerField(default=0, editable=False, verbose_name="audience"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False, verbose_name="created"
+                    ),
+                ),
+                (
+                    "started_at",
+                    models.DateTimeField(
+                        blank=True, editable=False, null=True, verbose_name="started"
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="broadcasts",
+                        to="wagtail_journey.segment",
+                        verbose_name="segment",
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="broadcasts",
+                        to="wagtail_journey.emailtemplate",
+                        verbose_name="email template",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "broadcast",
+                "verbose_name_plural": "broadcasts",
+                "ordering": ["-created_at"],
+            },
+        ),
+        migrations.AddField(
+            model_name="outboundemail",
+            name="broadcast",
+            field=models.ForeignKey(
+                blank=True,
+                db_index=False,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="messages",
+                to="wagtail_journey.broadcast",
+                verbose_name="broadcast",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="outboundemail",
+            index=models.Index(
+                condition=models.Q(("broadcast__isnull", False)),
+                fields=["broadcast", "status"],
+                name="wj_outbound_broadcast",
+            ),
         ),
     ]

@@ -1,5 +1,6 @@
 """Models, one module per concept; import from here."""
 
+from wagtail_journey.models.broadcasts import Broadcast
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
@@ -18,6 +19,7 @@ from wagtail_journey.models.tracking import DailyPageStat, PageJourneyStage, Tra
 from wagtail_journey.models.visitors import Visitor
 
 __all__ = [
+    "Broadcast",
     "ConsentPurpose",
     "ConsentPurposeVersion",
     "ConsentRecord",

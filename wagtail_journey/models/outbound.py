@@ -50,6 +50,7 @@ class OutboundReason(models.IntegerChoices):
     RENDER_FAILED = 11, _("The message could not be rendered")
     HARD_BOUNCE = 12, _("Hard bounce")
     COMPLAINT = 13, _("Spam complaint")
+    CANCELLED = 14, _("The broadcast was cancelled")
 
 
 #: Statuses from which nothing will be attempted any more.
@@ -112,6 +113,15 @@ class OutboundEmail(models.Model):
     # What is sent: a message built in code (emails/messages.py registry key,
     # e.g. "double_opt_in"), or an editor's template revision.
     message = models.CharField(_("message"), max_length=32, blank=True)
+    broadcast = models.ForeignKey(
+        "wagtail_journey.Broadcast",
+        verbose_name=_("broadcast"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,  # (broadcast, status) below leads with it
+    )
     template = models.ForeignKey(
         "wagtail_journey.EmailTemplate",
         verbose_name=_("template"),
@@ -154,6 +164,12 @@ class OutboundEmail(models.Model):
             ),
             # The frequency cap and a contact's history.
             models.Index(fields=["contact", "sent_at"], name="wj_outbound_contact"),
+            # A broadcast's progress; only rows of broadcasts are in it.
+            models.Index(
+                fields=["broadcast", "status"],
+                name="wj_outbound_broadcast",
+                condition=Q(broadcast__isnull=False),
+            ),
             # Webhooks that carry no metadata find the message by the provider's id.
             models.Index(
                 fields=["esp_message_id"],
