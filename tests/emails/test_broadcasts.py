@@ -109,3 +109,74 @@ def test_the_audience_is_inserted_in_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         assert broadcasts.start(broadcast) == 46
     assert OutboundEmail.objects.filter(status=OutboundStatus.PENDING).count() == 46
+
+
+@pytest.fixture
+def admin(client, admin_user):
+    client.force_login(admin_user)
+    return client
+
+
+def test_editor_starts_pauses_and_watches_progress_in_the_admin(admin, audience):
+    from django.urls import reverse
+
+    _, segment = audience
+    broadcast = make_broadcast(segment)
+    inspect = reverse("wagtail_journey_broadcasts:inspect", args=[broadcast.pk])
+    page = admin.get(inspect).content.decode()
+    assert "Send now" in page and "Pause" not in page
+    act = reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "start"])
+    assert admin.get(act).status_code == 405  # only a POST acts
+    response = admin.post(act, follow=True)
+    assert "Sending to 6 contacts." in response.content.decode()
+    page = admin.post(
+        reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "pause"]), follow=True
+    ).content.decode()
+    assert "Resume" in page and "data-wj-broadcast-progress" in page
+    broadcast.refresh_from_db()
+    assert broadcast.status == "paused"
+    again = admin.post(act, follow=True).content.decode()
+    assert "already started" in again
+    assert OutboundEmail.objects.filter(broadcast=broadcast).count() == 6
+
+
+def test_broadcast_actions_need_the_change_permission(client, django_user_model, audience):
+    from django.contrib.auth.models import Group, Permission
+    from django.urls import reverse
+
+    _, segment = audience
+    broadcast = make_broadcast(segment)
+    viewer = django_user_model.objects.create_user("viewer", password="x")
+    group = Group.objects.create(name="Broadcast viewers")
+    group.permissions.add(
+        Permission.objects.get(codename="access_admin"),
+        Permission.objects.get(codename="view_broadcast"),
+    )
+    viewer.groups.add(group)
+    client.force_login(viewer)
+    assert (
+        client.get(reverse("wagtail_journey_broadcasts:inspect", args=[broadcast.pk])).status_code
+        == 200
+    )
+    act = reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "start"])
+    assert client.post(act).status_code in (302, 403)
+    broadcast.refresh_from_db()
+    assert broadcast.started_at is None
+
+
+def test_deleting_a_template_used_by_a_broadcast_is_refused_clearly(admin, audience):
+    from django.urls import reverse
+
+    from wagtail_journey.models import EmailTemplate
+
+    _, segment = audience
+    broadcast = make_broadcast(segment)
+    broadcasts.start(broadcast)
+    url = reverse(
+        "wagtailsnippets_wagtail_journey_emailtemplate:delete", args=[broadcast.template.pk]
+    )
+    for response in (admin.get(url, follow=True), admin.post(url, follow=True)):
+        assert response.status_code == 200
+        assert "used by the broadcasts “Spring”" in response.content.decode()
+    assert EmailTemplate.objects.filter(pk=broadcast.template.pk).exists()
+    assert OutboundEmail.objects.filter(broadcast=broadcast, status=0).count() == 6

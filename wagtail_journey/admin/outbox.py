@@ -1,5 +1,6 @@
-"""The outbox (every OutboundEmail: status, reason, a re-rendered preview) and the
-suppression list (add, remove, with the reason). Thin glue over emails/."""
+"""The outbox (every OutboundEmail: status, reason, a re-rendered preview), the
+suppression list (add, remove, with the reason) and broadcasts (progress, start,
+pause, resume, cancel). Thin glue over emails/."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
 
 from wagtail_journey.emails import messages
 from wagtail_journey.emails.preview import frame_response
-from wagtail_journey.models import OutboundEmail, Suppression
+from wagtail_journey.models import Broadcast, OutboundEmail, Suppression
 from wagtail_journey.models.outbound import OutboundReason, OutboundStatus
 
 
@@ -188,3 +189,135 @@ class SuppressionViewSet(SnippetViewSet):
         return SuppressionForm
 
     ordering = ["-created_at"]
+
+
+class BroadcastInspectView(InspectView):
+    """The broadcast's progress (refreshed while it sends) and its start/pause/resume/cancel."""
+
+    template_name = "wagtail_journey/admin/broadcast_inspect.html"
+
+    def get_context_data(self, **kwargs):
+        from wagtail_journey.emails.broadcasts import progress
+
+        context = super().get_context_data(**kwargs)
+        broadcast = self.object
+        context["broadcast"] = broadcast
+        context["progress"] = progress(broadcast)
+        context["can_change"] = self.permission_policy.user_has_permission_for_instance(
+            self.request.user, "change", broadcast
+        )
+        context["actions"] = [
+            (name, label, reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, name]))
+            for name, label in BROADCAST_ACTIONS
+            if broadcast.status in ACTION_FROM[name]
+        ]
+        return context
+
+
+BROADCAST_ACTIONS = [
+    ("start", _("Send now")),
+    ("pause", _("Pause")),
+    ("resume", _("Resume")),
+    ("cancel", _("Cancel the rest")),
+]
+ACTION_FROM = {
+    "start": ("draft",),
+    "pause": ("sending",),
+    "resume": ("paused",),
+    "cancel": ("sending", "paused"),
+}
+
+
+class BroadcastActionView(PermissionCheckedMixin, View):
+    """POST only: start, pause, resume or cancel; logged without personal data."""
+
+    permission_required = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, pk, action):
+        from django.contrib import messages as flash
+        from django.shortcuts import redirect
+        from wagtail.log_actions import log
+
+        from wagtail_journey.emails import broadcasts
+
+        broadcast = get_object_or_404(Broadcast, pk=pk)
+        target = reverse("wagtail_journey_broadcasts:inspect", args=[pk])
+        if action not in ACTION_FROM:
+            return redirect(target)
+        try:
+            if action == "start":
+                count = broadcasts.start(broadcast)
+                flash.success(request, gettext("Sending to %(count)s contacts.") % {"count": count})
+            else:
+                getattr(broadcasts, action)(broadcast)
+                flash.success(request, gettext("Done."))
+        except broadcasts.NotPublished:
+            flash.error(request, gettext("Publish the email template first."))
+            return redirect(target)
+        except broadcasts.CannotStart:
+            flash.error(request, gettext("This broadcast has already started."))
+            return redirect(target)
+        log(
+            broadcast,
+            f"wagtail_journey.broadcast.{action}",
+            user=request.user,
+            title=broadcast.name,
+        )
+        return redirect(target)
+
+
+class BroadcastViewSet(SnippetViewSet):
+    model = Broadcast
+    icon = "mail"
+    menu_label = _("Broadcasts")
+    add_to_admin_menu = False
+    url_prefix = "journey/broadcasts"
+    url_namespace = "wagtail_journey_broadcasts"
+    list_display = ["name", "template", "segment", "status", "audience", "started_at"]
+    list_filter = ["status"]
+    form_fields = ["name", "template", "segment", "rate_per_minute"]
+    inspect_view_enabled = True
+    inspect_view_class = BroadcastInspectView
+
+    def get_urlpatterns(self):
+        return [
+            *super().get_urlpatterns(),
+            path(
+                "act/<int:pk>/<str:action>/",
+                BroadcastActionView.as_view(permission_policy=self.permission_policy),
+                name="act",
+            ),
+        ]
+
+
+def register_broadcast_log_actions(actions) -> None:
+    for name, label in BROADCAST_ACTIONS:
+        actions.register_action(f"wagtail_journey.broadcast.{name}", label, label)
+
+
+def refuse_deleting_used_templates(request, instances):
+    """before_delete_snippet: a template a broadcast uses is not deleted; the editor
+    is told which broadcasts use it (nothing is half-deleted or half-sent)."""
+    from django.contrib import messages as flash
+    from django.shortcuts import redirect
+
+    from wagtail_journey.models import EmailTemplate
+
+    templates = [i for i in instances if isinstance(i, EmailTemplate)]
+    if not templates:
+        return None
+    names = list(
+        Broadcast.objects.filter(template__in=templates).values_list("name", flat=True)[:5]
+    )
+    if not names:
+        return None
+    flash.error(
+        request,
+        gettext(
+            "This email template is used by the broadcasts %(names)s: it cannot be deleted "
+            "while they exist."
+        )
+        % {"names": ", ".join(f"“{n}”" for n in names)},
+    )
+    return redirect("wagtailsnippets_wagtail_journey_emailtemplate:list")
