@@ -138,6 +138,10 @@ def test_editor_starts_pauses_and_watches_progress_in_the_admin(admin, audience)
     again = admin.post(act, follow=True).content.decode()
     assert "already started" in again
     assert OutboundEmail.objects.filter(broadcast=broadcast).count() == 6
+    admin.post(reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "resume"]))
+    sending.send_due()
+    page = admin.get(inspect).content.decode()
+    assert "data-wj-broadcast-finished" in page and "Pause" not in page
 
 
 def test_broadcast_actions_need_the_change_permission(client, django_user_model, audience):

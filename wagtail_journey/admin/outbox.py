@@ -206,10 +206,15 @@ class BroadcastInspectView(InspectView):
         context["can_change"] = self.permission_policy.user_has_permission_for_instance(
             self.request.user, "change", broadcast
         )
+        waiting = OutboundEmail.objects.filter(
+            broadcast=broadcast, status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING]
+        ).exists()
+        # Started, and nothing left to send: every message has its outcome.
+        context["finished"] = broadcast.started_at is not None and not waiting
         context["actions"] = [
             (name, label, reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, name]))
             for name, label in BROADCAST_ACTIONS
-            if broadcast.status in ACTION_FROM[name]
+            if broadcast.status in ACTION_FROM[name] and not (name != "start" and not waiting)
         ]
         return context
 
