@@ -25,6 +25,20 @@ pytestmark = [pytest.mark.worker, pytest.mark.postgres, pytest.mark.django_db(tr
 COUNT = 40
 
 
+def _web(on: Site, command: str, count: int) -> dict:
+    """Run the web side (tests/emails/worker_send.py) in a process of its own."""
+    web = subprocess.run(
+        [sys.executable, "-m", "tests.emails.worker_send", command, str(count)],
+        cwd=REPO,
+        env=on.env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    assert web.returncode == 0, web.stderr
+    return json.loads(web.stdout.strip().splitlines()[-1])
+
+
 @pytest.fixture
 def postmark():
     with PostmarkServer() as server:
@@ -51,16 +65,7 @@ def test_one_cluster_runs_wagtails_task_and_sends_each_message_once(
 
     web_site = site_with_esp
     proc = request.getfixturevalue("cluster")
-    web = subprocess.run(
-        [sys.executable, "-m", "tests.emails.worker_send", "enqueue", str(COUNT)],
-        cwd=REPO,
-        env=web_site.env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-    )
-    assert web.returncode == 0, web.stderr
-    out = json.loads(web.stdout.strip().splitlines()[-1])
+    out = _web(web_site, "enqueue", COUNT)
     reference_index = "wagtail.tasks.update_reference_index_task"
     wagtail = [r for r in out["results"] if r["task"] == reference_index]
     ours = [r for r in out["results"] if r["task"].startswith("wagtail_journey.")]
@@ -150,15 +155,7 @@ def test_a_worker_killed_mid_send_loses_nothing_and_repeats_nothing(site_with_es
         "b": _start_cluster(web_site, "cluster-b"),
     }
     try:
-        web = subprocess.run(
-            [sys.executable, "-m", "tests.emails.worker_send", "bulk", str(KILL_COUNT)],
-            cwd=REPO,
-            env=web_site.env,
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-        )
-        assert web.returncode == 0, web.stderr
+        _web(web_site, "bulk", KILL_COUNT)
         deadline = time.monotonic() + TIMEOUT
         while len(postmark.requests) < KILL_COUNT // 5 and time.monotonic() < deadline:
             time.sleep(0.05)
