@@ -17,11 +17,12 @@ from demo.settings import base as example_settings
 from wagtail_journey.checks import (
     check_installed_apps,
     check_journey_settings,
+    check_public_links,
     check_q_cluster,
 )
 
 EXAMPLE_SITE = Path(__file__).resolve().parent.parent / "example_site"
-ALL_CHECKS = (check_installed_apps, check_q_cluster, check_journey_settings)
+ALL_CHECKS = (check_installed_apps, check_q_cluster, check_journey_settings, check_public_links)
 
 
 def run_checks() -> list:
@@ -251,6 +252,19 @@ def test_an_unknown_key_is_a_warning_naming_it():
         messages = check_journey_settings()
     assert ids(messages) == ["wagtail_journey.W001"]
     assert messages[0].msg == "Unknown key 'TRACKING_MODE' in WAGTAIL_JOURNEY."
+
+
+@pytest.mark.parametrize("root", ["www.example.com", "ftp://example.com", "https://", 42])
+def test_the_public_base_url_must_be_an_absolute_http_url(root):
+    with journey(PUBLIC_BASE_URL=root):
+        assert ids(check_public_links()) == ["wagtail_journey.E020"]
+
+
+def test_no_configured_root_for_email_links_is_a_warning():
+    with journey(PUBLIC_BASE_URL=None), override_settings(WAGTAILADMIN_BASE_URL=None):
+        assert ids(check_public_links()) == ["wagtail_journey.W020"]
+    with journey(PUBLIC_BASE_URL="https://www.example.com"):
+        assert check_public_links() == []
 
 
 # -- what a developer sees ---------------------------------------------------------------------

@@ -4,12 +4,19 @@ import re
 
 import pytest
 from django.core import mail, signing
+from django.test import Client
 
-from tests.forms_helpers import make_purposes
+from tests.forms_helpers import form_id, hidden_values, make_landing_page, make_purposes
 from wagtail_journey.identity import get_or_create_contact
-from wagtail_journey.models import ConsentRecord, Touchpoint
+from wagtail_journey.links import public_url
+from wagtail_journey.models import ConsentRecord, Touchpoint, Visitor
 from wagtail_journey.privacy.consent import contacts_with_consent, has_consent, record_consent
-from wagtail_journey.privacy.double_opt_in import make_token, send_confirmation
+from wagtail_journey.privacy.double_opt_in import (
+    UsedToken,
+    confirm,
+    make_token,
+    send_confirmation,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,8 +34,8 @@ def link_from_mail() -> str:
 
 
 def test_confirmation_email_is_sent_once_even_if_the_task_runs_twice(pending):
-    assert send_confirmation(pending.pk, "http://testserver/", "en") is True
-    assert send_confirmation(pending.pk, "http://testserver/", "en") is False
+    assert send_confirmation(pending.pk, "en") is True
+    assert send_confirmation(pending.pk, "en") is False
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.subject == "Please confirm your subscription"
@@ -37,7 +44,7 @@ def test_confirmation_email_is_sent_once_even_if_the_task_runs_twice(pending):
 
 
 def test_confirmation_email_in_the_visitors_language(pending):
-    send_confirmation(pending.pk, "http://testserver/", "fr")
+    send_confirmation(pending.pk, "fr")
     assert mail.outbox[0].subject == "Merci de confirmer votre inscription"
 
 
@@ -47,7 +54,7 @@ def test_unconfirmed_marketing_consent_does_not_count(pending):
 
 
 def test_link_asks_then_confirms_and_records_a_touchpoint(client, pending):
-    send_confirmation(pending.pk, "http://testserver/", "en")
+    send_confirmation(pending.pk, "en")
     url = link_from_mail()
     page = client.get(url)
     assert page.status_code == 200
@@ -65,14 +72,78 @@ def test_link_asks_then_confirms_and_records_a_touchpoint(client, pending):
     assert Touchpoint.objects.filter(kind="consent_confirmed", contact=pending.contact).count() == 1
 
 
-def test_replayed_link_confirms_nothing_twice(client, pending):
+def test_a_used_link_is_not_accepted_a_second_time(client, pending):
     url = f"/journey/confirm/{make_token(pending)}/"
-    client.post(url)
+    assert client.post(url).status_code == 200
     first = ConsentRecord.objects.get(pk=pending.pk).confirmed_at
-    again = client.post(url)
-    assert again.status_code == 200
+
+    # Another browser replaying the link (forwarded email, leaked URL) gets a
+    # neutral "already used" page: nothing is recorded and no browser is linked.
+    other = Client()
+    other.cookies["wj_vid"] = "replaying-browser"
+    for response in (other.get(url), other.post(url)):
+        assert response.status_code == 410
+        html = response.content.decode()
+        assert "already been used" in html
+        assert "Yes, confirm" not in html
+        assert "doi@example.com" not in html
     assert ConsentRecord.objects.get(pk=pending.pk).confirmed_at == first
     assert Touchpoint.objects.filter(kind="consent_confirmed").count() == 1
+    assert not Visitor.objects.filter(key="replaying-browser").exists()
+
+
+def test_confirm_raises_for_a_used_token(pending):
+    token = make_token(pending)
+    confirm(token)
+    with pytest.raises(UsedToken):
+        confirm(token)
+    assert Touchpoint.objects.filter(kind="consent_confirmed").count() == 1
+
+
+def test_the_link_uses_the_configured_site_url_not_the_host_header(
+    client, home_page, settings, django_capture_on_commit_callbacks
+):
+    """A form posted with a forged Host header still mails a link to the real site."""
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.WAGTAILADMIN_BASE_URL = "https://www.example.com"
+    page = make_landing_page(home_page, make_purposes())
+    block = form_id(page)
+    html = client.get(page.url).content.decode()
+    data = {
+        **hidden_values(html, block),
+        "wj_form": block,
+        "email": "victim@example.com",
+        "consent_privacy": "on",
+        "consent_marketing": "on",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(page.url, data, HTTP_HOST="evil.example")
+    assert response.status_code in (200, 302, 303)
+    body = mail.outbox[-1].body + mail.outbox[-1].alternatives[0][0]
+    assert "evil.example" not in body
+    assert "https://www.example.com/journey/confirm/" in body
+
+
+def test_public_url_prefers_the_package_setting(settings):
+    settings.WAGTAIL_JOURNEY = {
+        **settings.WAGTAIL_JOURNEY,
+        "PUBLIC_BASE_URL": "https://news.example.org/",
+    }
+    assert public_url("/journey/confirm/x/") == "https://news.example.org/journey/confirm/x/"
+
+
+def test_public_url_falls_back_to_the_default_site(settings):
+    from wagtail.models import Site
+
+    settings.WAGTAILADMIN_BASE_URL = None
+    Site.objects.filter(is_default_site=True).update(hostname="www.example.net", port=443)
+    assert public_url("/a/") == "https://www.example.net/a/"
+
+
+@pytest.mark.parametrize("path", ["https://evil.example/x", "//evil.example/x", "x/y"])
+def test_public_url_refuses_anything_but_a_local_path(path):
+    with pytest.raises(ValueError):
+        public_url(path)
 
 
 @pytest.mark.parametrize(
@@ -120,7 +191,7 @@ def test_names_with_html_are_escaped_in_the_email(pending):
     from wagtail_journey.models import Contact
 
     Contact.objects.filter(pk=pending.contact_id).update(first_name='<img src=x onerror="1">')
-    send_confirmation(pending.pk, "http://testserver/", "en")
+    send_confirmation(pending.pk, "en")
     html = mail.outbox[0].alternatives[0][0]
     assert "<img src=x" not in html
     assert "&lt;img src=x" in html

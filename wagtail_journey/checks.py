@@ -363,3 +363,29 @@ def _check_mjml() -> list:
             id="wagtail_journey.E073",
         )
     ]
+
+
+@register(Tags.compatibility)
+def check_public_links(app_configs: Any = None, **kwargs: Any) -> list:
+    """Links in emails are built from configuration (wagtail_journey.links), never the Host."""
+    from wagtail_journey.links import is_valid_root
+
+    root = journey_settings.PUBLIC_BASE_URL
+    if root is not None and not is_valid_root(root):
+        return [
+            Error(
+                f"WAGTAIL_JOURNEY['PUBLIC_BASE_URL'] is {root!r}.",
+                hint="Use the absolute root URL of the site, e.g. 'https://www.example.com'.",
+                id="wagtail_journey.E020",
+            )
+        ]
+    if root is None and not getattr(settings, "WAGTAILADMIN_BASE_URL", None):
+        return [
+            Warning(
+                "Neither WAGTAIL_JOURNEY['PUBLIC_BASE_URL'] nor WAGTAILADMIN_BASE_URL is set: "
+                "links in emails use the default Wagtail Site's hostname and port.",
+                hint="Set WAGTAILADMIN_BASE_URL (or PUBLIC_BASE_URL) to the site's public URL.",
+                id="wagtail_journey.W020",
+            )
+        ]
+    return []

@@ -36,6 +36,11 @@ DEFAULTS: dict[str, Any] = {
     # Default sender of transactional and marketing email; falls back to
     # DEFAULT_FROM_EMAIL.
     "FROM_EMAIL": None,
+    # Root URL of the public links the app puts in emails (double opt-in
+    # confirmation, ...), e.g. "https://www.example.com". None uses Wagtail's
+    # WAGTAILADMIN_BASE_URL, then the default Wagtail Site; never the request's
+    # Host header (wagtail_journey.links).
+    "PUBLIC_BASE_URL": None,
     # Shared secret for the signed shop-event endpoint (None disables it).
     "SHOP_SECRET": None,
     # Cache alias used for rate limits, replay protection and the daily salt.

@@ -53,6 +53,41 @@ SYSTEM_KINDS = frozenset(
     }
 )
 
+#: Every kind the server itself records: the browser may never send one (the
+#: collect endpoint refuses them). Add a new server-side kind here, or under one
+#: of the reserved prefixes below (``email_bounced`` is covered by ``email_``).
+SERVER_KINDS = SYSTEM_KINDS | frozenset(
+    {
+        "page_view",
+        "form_submitted",
+        "identified",
+        "unsubscribed",
+        "subject_erased",
+    }
+)
+#: Families of server-side kinds, reserved as a whole (present and future).
+SERVER_KIND_PREFIXES = (
+    "page_view",
+    "form_",
+    "email_",
+    "order_",
+    "cart_",
+    "checkout_",
+    "shop_",
+    "score_",
+    "stage_",
+    "segment_",
+    "tag_",
+    "flow_",
+    "consent_",
+    "subject_",
+)
+
+
+def is_server_kind(kind: str) -> bool:
+    """True for a kind only the server records (never accepted from a browser)."""
+    return kind in SERVER_KINDS or kind.startswith(SERVER_KIND_PREFIXES)
+
 
 #: Touchpoint property (``True``) of events that look machine-made: a mail
 #: scanner's click, a proxy's open. They are recorded, for the record and the

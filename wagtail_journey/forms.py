@@ -14,14 +14,16 @@ from typing import Any
 
 from django import forms
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
+from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.core.validators import MaxLengthValidator, RegexValidator
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from wagtail.rich_text import expand_db_html
 
 from wagtail_journey.blocks.form import choice_list, field_name
 from wagtail_journey.conf import journey_settings
+from wagtail_journey.identity import clean_email
+from wagtail_journey.models import Contact
 
 TOKEN_SALT = "wagtail_journey.form"  # noqa: S105 (a signing namespace, not a secret)
 
@@ -43,6 +45,22 @@ def no_line_breaks(value: Any) -> None:
 def no_nul(value: Any) -> None:
     if isinstance(value, str) and "\x00" in value:
         raise ValidationError(_("This value contains invalid characters."), code="nul")
+
+
+def contact_email_validator(value: Any) -> None:
+    """The address as it will be stored (normalised) must be valid and fit its column."""
+    if value:
+        clean_email(value)
+
+
+def column_limit(maps_to: str | None) -> int | None:
+    """Length of the contact column an answer is copied to (None: not copied, or unbounded)."""
+    if not maps_to:
+        return None
+    try:
+        return Contact._meta.get_field(maps_to).max_length
+    except FieldDoesNotExist:
+        return None
 
 
 phone_validator = RegexValidator(
@@ -168,9 +186,14 @@ def _make_field(v: Any) -> forms.Field:
     }
     max_length = MAX_LENGTHS.get(kind)
     validators = [no_nul]
+    # An answer copied to the contact must fit the column it fills.
+    limit = column_limit(v.get("maps_to"))
+    if limit is not None:
+        max_length = min(max_length or limit, limit)
     if kind in ("singleline", "email", "phone", "hidden"):
         validators.append(no_line_breaks)
     if kind == "email":
+        validators.append(contact_email_validator)
         return forms.EmailField(max_length=max_length, validators=validators, **common)
     if kind == "phone":
         return forms.CharField(
@@ -188,6 +211,8 @@ def _make_field(v: Any) -> forms.Field:
     if kind == "date":
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if kind in ("dropdown", "radio"):
+        if limit is not None:
+            common["validators"] = [MaxLengthValidator(limit)]
         choices = [(c, c) for c in choice_list(v)]
         if kind == "dropdown":
             choices = [("", "---------"), *choices]

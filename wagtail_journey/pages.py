@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.cache import patch_cache_control, patch_vary_headers
@@ -69,8 +70,7 @@ class JourneyFormMixin:
                 None, _("Too many submissions from your network. Please try again later.")
             )
             status = 429
-        elif form.is_valid():
-            process_submission(request, self, block_id, form)
+        elif form.is_valid() and self._process(request, block_id, form):
             redirect_page = value.get("redirect_page")
             if redirect_page is not None:
                 messages.success(request, _("Thank you, your submission was received."))
@@ -84,6 +84,20 @@ class JourneyFormMixin:
         context = self.get_context(request, *args, **kwargs)
         context["journey_forms"] = {block_id: form}
         return self._render(request, context, status=status)
+
+    def _process(self, request: HttpRequest, block_id: str, form: Any) -> bool:
+        """Store the submission; a late ValidationError becomes the form's error (nothing stored).
+
+        The form validates what it can see; rules that need the database or the
+        normalised address (identity.clean_email) may still refuse here, and the
+        visitor must get their form back with a message, not a server error.
+        """
+        try:
+            process_submission(request, self, block_id, form)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+            return False
+        return True
 
     def _render(self, request: HttpRequest, context: dict, status: int = 200) -> HttpResponse:
         response = TemplateResponse(request, self.get_template(request), context, status=status)

@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, IntegerField, Max, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -350,17 +351,37 @@ def score_touchpoint(touchpoint: Touchpoint) -> None:
             add_tags(touchpoint.contact, *tags, source="scoring")
 
 
+#: Largest manual correction, in points, either way.
+MAX_MANUAL_CHANGE = 1_000_000
+#: A score is a 32-bit integer column on every database.
+SCORE_RANGE = (-(2**31), 2**31 - 1)
+
+
 def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
     """An editor's correction: a ledger row, the same atomic UPDATE, and a
-    ``score_changed`` touchpoint (so score thresholds apply)."""
+    ``score_changed`` touchpoint (so score thresholds apply).
+
+    Raises a translated ValidationError, changing nothing, for a correction over
+    MAX_MANUAL_CHANGE points or one that would take the score out of its column's range.
+    """
     from wagtail_journey.events import record
 
+    if not isinstance(delta, int) or abs(delta) > MAX_MANUAL_CHANGE:
+        raise ValidationError(
+            gettext("Enter a number of points between -%(max)s and %(max)s.")
+            % {"max": f"{MAX_MANUAL_CHANGE:,}".replace(",", " ")},
+            code="delta",
+        )
     with transaction.atomic():
         score, last_run = (
             Contact.objects.select_for_update()
             .values_list("score", "last_decay_run")
             .get(pk=contact.pk)
         )
+        if not SCORE_RANGE[0] <= score + delta <= SCORE_RANGE[1]:
+            raise ValidationError(
+                gettext("This change would take the score out of range."), code="score_range"
+            )
         change = ScoreChange.objects.create(
             contact=contact,
             reason=ScoreChange.Reason.MANUAL,

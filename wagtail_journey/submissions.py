@@ -124,7 +124,6 @@ def process_submission(
             "consents": {k: v["action"] for k, v in snapshot.items()},
         },
     )
-    base_url = request.build_absolute_uri("/")
     for consent in needs_confirmation:
-        double_opt_in.schedule_confirmation(consent, base_url)
+        double_opt_in.schedule_confirmation(consent)
     return submission

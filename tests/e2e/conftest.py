@@ -158,6 +158,12 @@ def base_url(live_server) -> str:
     return live_server.url
 
 
+@pytest.fixture(autouse=True)
+def _public_links_to_the_live_server(settings, live_server):
+    """Links in emails use the site's configured root URL: here, the live server."""
+    settings.WAGTAILADMIN_BASE_URL = live_server.url
+
+
 @pytest.fixture
 def demo_site(live_server, django_db_serialized_rollback):
     """The demo content a `make demo` user sees, served by the live server."""

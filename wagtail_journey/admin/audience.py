@@ -22,6 +22,7 @@ from wagtail.admin.menu import MenuItem
 from wagtail.admin.ui.tables import Column, NumberColumn, TitleColumn
 from wagtail.admin.views.reports import ReportView
 
+from wagtail_journey.admin.exports import FormulaSafeExportMixin
 from wagtail_journey.models import DailyPageStat
 from wagtail_journey.tracking import audience
 
@@ -64,7 +65,7 @@ class AudienceFilterSet(WagtailFilterSet):
         self.form.fields["day"].initial = [start, end]
 
 
-class AudienceReportView(ReportView):
+class AudienceReportView(FormulaSafeExportMixin, ReportView):
     page_title = _("Audience")
     header_icon = "view"
     results_template_name = "wagtail_journey/admin/audience_results.html"

@@ -2,8 +2,8 @@
 
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
-from wagtail.snippets.views.snippets import SnippetViewSet
 
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.models import ConsentPurpose
 
 
@@ -20,7 +20,7 @@ class VersionHistoryPanel(Panel):
             return context
 
 
-class ConsentPurposeViewSet(SnippetViewSet):
+class ConsentPurposeViewSet(JourneySnippetViewSet):
     model = ConsentPurpose
     icon = "tick-inverse"
     menu_label = _("Consent purposes")

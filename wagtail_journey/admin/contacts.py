@@ -2,18 +2,20 @@
 
 from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
-from wagtail_modeladmin.options import ModelAdmin, ModelAdminGroup
+from wagtail_modeladmin.options import ModelAdminGroup
 
 from wagtail_journey.admin import audience
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
+from wagtail_journey.admin.guard import guard_urls
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.admin.scoring import LifecycleTransitionAdmin, ScoringRuleAdmin
 from wagtail_journey.admin.segments import SegmentAdmin
 from wagtail_journey.admin.submissions import FormSubmissionAdmin
-from wagtail_journey.models import Contact, Touchpoint
+from wagtail_journey.models import Contact, DailyPageStat, Touchpoint
 
 
-class ContactAdmin(ModelAdmin):
+class ContactAdmin(JourneyModelAdmin):
     model = Contact
     menu_label = _("Contacts")
     menu_icon = "user"
@@ -44,7 +46,7 @@ class ContactAdmin(ModelAdmin):
         )
 
 
-class TouchpointAdmin(ModelAdmin):
+class TouchpointAdmin(JourneyModelAdmin):
     model = Touchpoint
     menu_label = _("Touchpoints")
     menu_icon = "list-ul"
@@ -79,7 +81,14 @@ class JourneyAdminGroup(ModelAdminGroup):
         return [*items, audience.menu_item(order=len(items) + 1)]
 
     def get_admin_urls_for_registration(self):
-        return (*super().get_admin_urls_for_registration(), *audience.urls())
+        # Every URL of every listing in the group, and of the report, first checks
+        # a permission on its model (wagtail_journey.admin.guard).
+        urls = [
+            url
+            for instance in self.modeladmin_instances
+            for url in guard_urls(instance.get_admin_urls_for_registration(), instance.model)
+        ]
+        return (*urls, *guard_urls(audience.urls(), DailyPageStat))
 
     def get_permissions_for_registration(self):
         return super().get_permissions_for_registration() | audience.permissions()

@@ -3,13 +3,13 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, MultiFieldPanel
-from wagtail_modeladmin.options import ModelAdmin
 
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.models import LifecycleTransition, ScoringRule
 from wagtail_journey.stages import lifecycle_choices
 
 
-class ScoringRuleAdmin(ModelAdmin):
+class ScoringRuleAdmin(JourneyModelAdmin):
     model = ScoringRule
     menu_label = _("Scoring rules")
     menu_icon = "pick"
@@ -45,7 +45,7 @@ class ScoringRuleAdmin(ModelAdmin):
     problem_display.short_description = _("problem")
 
 
-class LifecycleTransitionAdmin(ModelAdmin):
+class LifecycleTransitionAdmin(JourneyModelAdmin):
     model = LifecycleTransition
     menu_label = _("Lifecycle transitions")
     menu_icon = "arrow-right"

@@ -11,9 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
-from wagtail_modeladmin.options import ModelAdmin
 from wagtail_modeladmin.views import InspectView
 
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.models import Segment
 from wagtail_journey.segment_rules import RuleError
 from wagtail_journey.segments import (
@@ -89,7 +89,7 @@ class SegmentInspectView(InspectView):
         return context
 
 
-class SegmentAdmin(ModelAdmin):
+class SegmentAdmin(JourneyModelAdmin):
     model = Segment
     menu_label = gettext_lazy("Segments")
     menu_icon = "group"

@@ -1,13 +1,13 @@
 """Form submissions listing with filters and CSV/XLSX export (as Wagtail's form builder)."""
 
 from django.utils.translation import gettext_lazy as _
-from wagtail_modeladmin.options import ModelAdmin
 
+from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.models import FormSubmission
 
 
-class FormSubmissionAdmin(ModelAdmin):
+class FormSubmissionAdmin(JourneyModelAdmin):
     model = FormSubmission
     menu_label = _("Form submissions")
     menu_icon = "form"

@@ -2,12 +2,12 @@
 
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.snippets.views.snippets import SnippetViewSet
 
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.models import PageJourneyStage
 
 
-class PageJourneyStageViewSet(SnippetViewSet):
+class PageJourneyStageViewSet(JourneySnippetViewSet):
     model = PageJourneyStage
     icon = "site"
     menu_label = _("Page journey stages")

@@ -22,7 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.emails.links import absolute_url
+from wagtail_journey.links import public_url
 from wagtail_journey.models import ConsentRecord, OutboundEmail
 
 SALT = "wagtail_journey.unsubscribe"
@@ -48,7 +48,7 @@ def read_token(token: str) -> int:
 
 def unsubscribe_url(outbound_id: int) -> str:
     # From the site's configured root URL, never the request's Host header.
-    return absolute_url(reverse("wagtail_journey:unsubscribe", args=[make_token(outbound_id)]))
+    return public_url(reverse("wagtail_journey:unsubscribe", args=[make_token(outbound_id)]))
 
 
 def headers(outbound_id: int, url: str | None = None) -> dict[str, str]:

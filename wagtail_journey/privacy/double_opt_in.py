@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from wagtail_journey.conf import journey_settings
+from wagtail_journey.links import public_url
 from wagtail_journey.models import ConsentRecord
 
 SALT = "wagtail_journey.double_opt_in"
@@ -27,6 +28,10 @@ SALT = "wagtail_journey.double_opt_in"
 
 class InvalidToken(Exception):
     """The link is forged, damaged or expired (the visitor is told nothing more)."""
+
+
+class UsedToken(InvalidToken):
+    """The link was valid and has been used: a confirmation link works once."""
 
 
 def make_token(record: ConsentRecord) -> str:
@@ -52,7 +57,8 @@ def read_token(token: str) -> ConsentRecord:
 def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
     """Confirm the record behind ``token``; returns (record, newly_confirmed).
 
-    Replaying a used link confirms nothing twice and records no second touchpoint.
+    A link confirms once: replaying it raises :class:`UsedToken` (nothing is
+    recorded, and the replaying browser is never linked to the contact).
     """
     from wagtail_journey.events import record as record_touchpoint
 
@@ -61,22 +67,24 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
         updated = ConsentRecord.objects.filter(pk=record.pk, confirmed_at__isnull=True).update(
             confirmed_at=timezone.now()
         )
+        if not updated:
+            raise UsedToken
         record.refresh_from_db()
-        if updated:
-            record_touchpoint(
-                "consent_confirmed",
-                contact=record.contact,
-                visitor=visitor,
-                properties={"purpose": record.purpose.key, "consent_record": record.pk},
-            )
-    return record, bool(updated)
+        record_touchpoint(
+            "consent_confirmed",
+            contact=record.contact,
+            visitor=visitor,
+            properties={"purpose": record.purpose.key, "consent_record": record.pk},
+        )
+    return record, True
 
 
-def schedule_confirmation(record: ConsentRecord, base_url: str = "") -> None:
+def schedule_confirmation(record: ConsentRecord) -> None:
     """Queue the confirmation email; it is sent after the caller's transaction commits.
 
-    ``base_url`` is ignored: the link is built from the site's configured root
-    URL (emails.links), never from the request's Host header.
+    The link is built when the message is sent, from the site's configured root
+    URL (:mod:`wagtail_journey.links`), never from the Host header of the
+    request that submitted the form.
     """
     queue_confirmation(record, translation.get_language() or settings.LANGUAGE_CODE)
 
@@ -101,7 +109,7 @@ def queue_confirmation(record: ConsentRecord, language: str):
     return row
 
 
-def send_confirmation(record_id: int, base_url: str = "", language: str = "") -> bool:
+def send_confirmation(record_id: int, language: str = "") -> bool:
     """Queue and send the confirmation now (outside a transaction); True if this call sent it.
 
     Running it again sends nothing: the record and the OutboundEmail are claimed once.
@@ -126,7 +134,6 @@ MESSAGE = "double_opt_in"
 
 def build_confirmation(outbound, links):
     """Builder of the confirmation email (emails.messages), rendered at send time."""
-    from wagtail_journey.emails.links import absolute_url
     from wagtail_journey.emails.messages import BuiltMessage, TemplateGone
 
     record = (
@@ -136,7 +143,7 @@ def build_confirmation(outbound, links):
     )
     if record is None:
         raise TemplateGone("consent record")
-    url = absolute_url(reverse("wagtail_journey:confirm", args=[make_token(record)]))
+    url = public_url(reverse("wagtail_journey:confirm", args=[make_token(record)]))
     context = {
         "record": record,
         "contact": record.contact,

@@ -13,7 +13,6 @@ nothing), 400/403/405/413/415/429 with a short translated message otherwise.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -27,9 +26,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.events import KIND_RE
+from wagtail_journey.events import KIND_RE, is_server_kind
 from wagtail_journey.ratelimit import client_ip
-from wagtail_journey.tracking import buffer, ratelimit, visitors
+from wagtail_journey.tracking import buffer, jsonbody, ratelimit, visitors
 from wagtail_journey.tracking.stages import stage_for_path
 from wagtail_journey.tracking.useragent import classify
 from wagtail_journey.tracking.utm import clean_text
@@ -37,22 +36,6 @@ from wagtail_journey.tracking.utm import clean_text
 logger = logging.getLogger(__name__)
 
 CONTENT_TYPES = ("application/json", "text/plain")
-#: Kinds only the server records; the browser may not send them.
-RESERVED_PREFIXES = (
-    "page_view",
-    "form_",
-    "email_",
-    "order_",
-    "cart_",
-    "checkout_",
-    "unsubscribed",
-    "score_",
-    "stage_",
-    "segment_",
-    "flow_",
-    "consent_",
-    "shop_",
-)
 MAX_PROPS = 10
 MAX_VALUE_LENGTH = 200
 _PROP_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,31}$")
@@ -123,7 +106,7 @@ def parse_payload(data: Any) -> tuple[int | None, list[tuple[str, dict | None]],
         kind = item.get("kind")
         if not isinstance(kind, str) or not KIND_RE.match(kind):
             raise Invalid(_("Invalid event name."))
-        if kind.startswith(RESERVED_PREFIXES):
+        if is_server_kind(kind):
             raise Invalid(_("This event name is reserved."))
         events.append((kind, _clean_props(item.get("props"))))
     if not events and consent is None:
@@ -177,8 +160,9 @@ def collect(request: HttpRequest) -> HttpResponse:
     if len(body) > limit:
         return _error(413, _("Payload too large."))
     try:
-        page_id, events, consent = parse_payload(json.loads(body))
-    except (ValueError, UnicodeDecodeError):
+        # parse_payload refuses nesting and cleans every string: no second walk.
+        page_id, events, consent = parse_payload(jsonbody.loads(body, max_depth=None))
+    except ValueError:
         return _error(400, _("Invalid JSON."))
     except Invalid as exc:
         return _error(400, str(exc))

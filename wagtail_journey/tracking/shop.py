@@ -17,16 +17,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.cache import caches
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -35,8 +36,9 @@ from django.views.decorators.csrf import csrf_exempt
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.models import Contact, Touchpoint, Visitor
 from wagtail_journey.ratelimit import client_ip
-from wagtail_journey.tracking import ratelimit
+from wagtail_journey.tracking import jsonbody, ratelimit
 from wagtail_journey.tracking.utm import clean_text
+from wagtail_journey.tracking.visitors import VISITOR_KEY_RE
 
 SHOP_KINDS = ("cart_updated", "checkout_started", "order_completed", "order_refunded")
 SIGNATURE_HEADER = "HTTP_X_JOURNEY_SIGNATURE"
@@ -178,20 +180,19 @@ def shop_event(request: HttpRequest) -> HttpResponse:
     if not cache.add(f"wj:shop-sig:{mac}", 1, timeout=2 * max_age + 60):
         return _error(409, _("This event was already received."))
     try:
-        data = json.loads(body)
+        data = jsonbody.loads(body)
         if not isinstance(data, dict):
             raise ValueError
     except ValueError:
         return _error(400, _("Invalid JSON."))
     visitor = None
     vkey = data.get("visitor")
-    if isinstance(vkey, str) and vkey:
-        visitor = Visitor.objects.filter(key=vkey[:32]).first()
-    occurred_at = data.get("occurred_at")
-    if occurred_at is not None:
-        occurred_at = parse_datetime(occurred_at) if isinstance(occurred_at, str) else None
-        if occurred_at is None:
-            return _error(400, _("occurred_at must be an ISO 8601 date and time."))
+    if isinstance(vkey, str) and VISITOR_KEY_RE.match(vkey):
+        visitor = Visitor.objects.filter(key=vkey).first()
+    try:
+        occurred_at = parse_occurred_at(data.get("occurred_at"))
+    except ValidationError as exc:
+        return _error(400, " ".join(exc.messages))
     email = data.get("email")
     props = data.get("properties")
     try:
@@ -210,6 +211,40 @@ def shop_event(request: HttpRequest) -> HttpResponse:
     except ValidationError as exc:
         return _error(400, " ".join(exc.messages))
     return JsonResponse({"touchpoint": tp.pk, "duplicate": not tp.is_new}, status=200)
+
+
+#: Events older than this are refused (a typo in the year, or a clock gone wrong).
+OLDEST_EVENT_YEAR = 2000
+
+
+def parse_occurred_at(value: Any) -> datetime | None:
+    """An ISO 8601 date and time (UTC when it names no offset); None when absent.
+
+    Raises a translated ValidationError for text that is not one, a date that
+    does not exist (month 13, 31 February), or one out of range: before
+    OLDEST_EVENT_YEAR or more than a day ahead.
+    """
+    if value is None:
+        return None
+    message = _("occurred_at must be an ISO 8601 date and time.")
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValidationError(message, code="occurred_at")
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            raise ValueError
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        raise ValidationError(message, code="occurred_at") from None
+    if parsed.year < OLDEST_EVENT_YEAR or parsed > timezone.now() + timedelta(days=1):
+        raise ValidationError(
+            _("occurred_at is out of range (from %(year)s to today).")
+            % {"year": OLDEST_EVENT_YEAR},
+            code="occurred_at",
+        )
+    return parsed
 
 
 def _opt_str(value: Any) -> str | None:

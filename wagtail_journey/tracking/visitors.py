@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.cache import patch_cache_control, patch_vary_headers
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.models import Visitor
@@ -188,7 +189,24 @@ def visitor_from_request(request: HttpRequest) -> Visitor | None:
 
 
 def apply_cookies(state: VisitorState, request: HttpRequest, response: HttpResponse) -> None:
-    """Set or delete the visitor, session and consent cookies on ``response``."""
+    """Set or delete the visitor, session and consent cookies on ``response``.
+
+    A response that sets (or deletes) one of them is made ``private`` with
+    ``Vary: Cookie``: a shared cache storing it would hand one visitor's id
+    (and session) to everyone served from that cache entry.
+    """
+    _set_cookies(state, request, response)
+    ours = (
+        journey_settings.VISITOR_COOKIE_NAME,
+        journey_settings.SESSION_COOKIE_NAME,
+        journey_settings.CONSENT_COOKIE_NAME,
+    )
+    if any(name in response.cookies for name in ours):
+        patch_cache_control(response, private=True)
+        patch_vary_headers(response, ["Cookie"])
+
+
+def _set_cookies(state: VisitorState, request: HttpRequest, response: HttpResponse) -> None:
     secure = request.is_secure()
     common = {"secure": secure, "samesite": "Lax", "path": "/"}
     if state.set_visitor_cookie and state.visitor is not None:

@@ -5,12 +5,37 @@ set and the Redis broker when REDIS_URL is set.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BASE_DIR = PROJECT_DIR.parent
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "demo-only-insecure-key-change-me")
+
+def load_or_create_secret_key(path: Path) -> str:
+    """The key in ``path``, created (random, readable by its owner only) on first run.
+
+    No key ships with the code: a published key lets anyone forge the demo's
+    signed links, sessions and form tokens. The file is git-ignored.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        key = path.read_text().strip()
+        if key:
+            return key
+        # An empty file (a first run interrupted mid-write): replace it.
+        path.unlink(missing_ok=True)
+        return load_or_create_secret_key(path)
+    key = secrets.token_urlsafe(50)
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    return key
+
+
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or load_or_create_secret_key(
+    Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
+)
 DEBUG = False
 ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
 
