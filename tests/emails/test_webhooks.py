@@ -42,7 +42,7 @@ def sent(marketing):
 
 
 def post(client, esp, payload, auth):
-    url = f"/journey/anymail/{esp}/tracking/"
+    url = f"/anymail/{esp}/tracking/"
     return client.post(url, data=json.dumps(payload), content_type="application/json", **auth)
 
 

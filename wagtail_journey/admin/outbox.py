@@ -18,8 +18,9 @@ from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
-from wagtail.snippets.views.snippets import InspectView, SnippetViewSet
+from wagtail.snippets.views.snippets import InspectView
 
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.emails import messages
 from wagtail_journey.emails.preview import frame_response
 from wagtail_journey.models import Broadcast, OutboundEmail, Suppression
@@ -94,7 +95,7 @@ class PreviewFrameView(PermissionCheckedMixin, View):
         return frame_response(built.html or format_html("<pre>{}</pre>", built.text))
 
 
-class OutboxViewSet(SnippetViewSet):
+class OutboxViewSet(JourneySnippetViewSet):
     model = OutboundEmail
     icon = "mail"
     menu_label = _("Outbox")
@@ -173,7 +174,7 @@ class SuppressionForm(WagtailAdminModelForm):
         return address
 
 
-class SuppressionViewSet(SnippetViewSet):
+class SuppressionViewSet(JourneySnippetViewSet):
     model = Suppression
     icon = "cross"
     menu_label = _("Suppressed addresses")
@@ -272,7 +273,7 @@ class BroadcastActionView(PermissionCheckedMixin, View):
         return redirect(target)
 
 
-class BroadcastViewSet(SnippetViewSet):
+class BroadcastViewSet(JourneySnippetViewSet):
     model = Broadcast
     icon = "mail"
     menu_label = _("Broadcasts")
