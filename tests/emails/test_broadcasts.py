@@ -122,15 +122,15 @@ def test_editor_starts_pauses_and_watches_progress_in_the_admin(admin, audience)
 
     _, segment = audience
     broadcast = make_broadcast(segment)
-    inspect = reverse("wagtail_journey_broadcasts:inspect", args=[broadcast.pk])
+    inspect = reverse("wagtail_journey_broadcast:inspect", args=[broadcast.pk])
     page = admin.get(inspect).content.decode()
     assert "Send now" in page and "Pause" not in page
-    act = reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "start"])
+    act = reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, "start"])
     assert admin.get(act).status_code == 405  # only a POST acts
     response = admin.post(act, follow=True)
     assert "Sending to 6 contacts." in response.content.decode()
     page = admin.post(
-        reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "pause"]), follow=True
+        reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, "pause"]), follow=True
     ).content.decode()
     assert "Resume" in page and "data-wj-broadcast-progress" in page
     broadcast.refresh_from_db()
@@ -138,7 +138,7 @@ def test_editor_starts_pauses_and_watches_progress_in_the_admin(admin, audience)
     again = admin.post(act, follow=True).content.decode()
     assert "already started" in again
     assert OutboundEmail.objects.filter(broadcast=broadcast).count() == 6
-    admin.post(reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "resume"]))
+    admin.post(reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, "resume"]))
     sending.send_due()
     page = admin.get(inspect).content.decode()
     assert "data-wj-broadcast-finished" in page and "Pause" not in page
@@ -159,10 +159,10 @@ def test_broadcast_actions_need_the_change_permission(client, django_user_model,
     viewer.groups.add(group)
     client.force_login(viewer)
     assert (
-        client.get(reverse("wagtail_journey_broadcasts:inspect", args=[broadcast.pk])).status_code
+        client.get(reverse("wagtail_journey_broadcast:inspect", args=[broadcast.pk])).status_code
         == 200
     )
-    act = reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, "start"])
+    act = reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, "start"])
     assert client.post(act).status_code in (302, 403)
     broadcast.refresh_from_db()
     assert broadcast.started_at is None

@@ -15,8 +15,8 @@ from wagtail_journey.privacy.consent import record_consent
 
 pytestmark = pytest.mark.django_db
 
-OUTBOX = "wagtail_journey_outbox"
-SUPPRESSIONS = "wagtail_journey_suppressions"
+OUTBOX = "wagtail_journey_outboundemail"
+SUPPRESSIONS = "wagtail_journey_suppression"
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.admin.widgets.button import HeaderButton
 from wagtail.log_actions import log
-from wagtail.snippets.views.snippets import EditView, SnippetViewSet
+from wagtail.snippets.views.snippets import EditView
 
+from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.emails.preview import SESSION_CONTACT, frame_response, preview_context
 from wagtail_journey.emails.rendering import compile_email, compiled
 from wagtail_journey.emails.send_test import TooManyTests, send_test_email, test_revision
@@ -172,7 +173,7 @@ def register_log_actions(actions) -> None:
     )
 
 
-class EmailTemplateViewSet(SnippetViewSet):
+class EmailTemplateViewSet(JourneySnippetViewSet):
     model = EmailTemplate
     icon = "mail"
     menu_label = gettext_lazy("Email templates")

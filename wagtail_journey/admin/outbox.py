@@ -21,6 +21,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import InspectView
 
 from wagtail_journey.admin.base import JourneySnippetViewSet
+from wagtail_journey.admin.guard import guard_urls
 from wagtail_journey.emails import messages
 from wagtail_journey.emails.preview import frame_response
 from wagtail_journey.models import Broadcast, OutboundEmail, Suppression
@@ -73,7 +74,7 @@ class OutboxInspectView(InspectView):
         context["row"] = self.object
         return context
 
-    preview_url_name = "wagtail_journey_outbox:preview"
+    preview_url_name = "wagtail_journey_outboundemail:preview"
 
 
 class PreviewFrameView(PermissionCheckedMixin, View):
@@ -101,7 +102,7 @@ class OutboxViewSet(JourneySnippetViewSet):
     menu_label = _("Outbox")
     add_to_admin_menu = False
     url_prefix = "journey/outbox"
-    url_namespace = "wagtail_journey_outbox"
+    url_namespace = "wagtail_journey_outboundemail"
     filterset_class = OutboxFilterSet
     inspect_view_enabled = True
     inspect_view_class = OutboxInspectView
@@ -125,7 +126,7 @@ class OutboxViewSet(JourneySnippetViewSet):
         TitleColumn(
             "pk",
             label="#",
-            get_url=lambda row: reverse("wagtail_journey_outbox:inspect", args=[row.pk]),
+            get_url=lambda row: reverse("wagtail_journey_outboundemail:inspect", args=[row.pk]),
         ),
         Column("recipient", label=_("Recipient"), accessor=recipient),
         Column("what", label=_("Message"), accessor=what),
@@ -142,14 +143,12 @@ class OutboxViewSet(JourneySnippetViewSet):
         return OutboundEmail.objects.select_related("contact", "template")
 
     def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path(
-                "preview/<int:pk>/",
-                PreviewFrameView.as_view(permission_policy=self.permission_policy),
-                name="preview",
-            ),
-        ]
+        preview = path(
+            "preview/<int:pk>/",
+            PreviewFrameView.as_view(permission_policy=self.permission_policy),
+            name="preview",
+        )
+        return [*super().get_urlpatterns(), *guard_urls([preview], self.model)]
 
 
 class SuppressionForm(WagtailAdminModelForm):
@@ -180,7 +179,7 @@ class SuppressionViewSet(JourneySnippetViewSet):
     menu_label = _("Suppressed addresses")
     add_to_admin_menu = False
     url_prefix = "journey/suppressions"
-    url_namespace = "wagtail_journey_suppressions"
+    url_namespace = "wagtail_journey_suppression"
     list_display = ["address", "source", "reason", "created_at"]
     list_filter = ["source"]
     search_fields = ["address", "reason"]
@@ -213,7 +212,7 @@ class BroadcastInspectView(InspectView):
         # Started, and nothing left to send: every message has its outcome.
         context["finished"] = broadcast.started_at is not None and not waiting
         context["actions"] = [
-            (name, label, reverse("wagtail_journey_broadcasts:act", args=[broadcast.pk, name]))
+            (name, label, reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, name]))
             for name, label in BROADCAST_ACTIONS
             if broadcast.status in ACTION_FROM[name] and not (name != "start" and not waiting)
         ]
@@ -248,7 +247,7 @@ class BroadcastActionView(PermissionCheckedMixin, View):
         from wagtail_journey.emails import broadcasts
 
         broadcast = get_object_or_404(Broadcast, pk=pk)
-        target = reverse("wagtail_journey_broadcasts:inspect", args=[pk])
+        target = reverse("wagtail_journey_broadcast:inspect", args=[pk])
         if action not in ACTION_FROM:
             return redirect(target)
         try:
@@ -279,7 +278,7 @@ class BroadcastViewSet(JourneySnippetViewSet):
     menu_label = _("Broadcasts")
     add_to_admin_menu = False
     url_prefix = "journey/broadcasts"
-    url_namespace = "wagtail_journey_broadcasts"
+    url_namespace = "wagtail_journey_broadcast"
     list_display = ["name", "template", "segment", "status", "audience", "started_at"]
     list_filter = ["status"]
     form_fields = ["name", "template", "segment", "rate_per_minute"]
@@ -287,14 +286,12 @@ class BroadcastViewSet(JourneySnippetViewSet):
     inspect_view_class = BroadcastInspectView
 
     def get_urlpatterns(self):
-        return [
-            *super().get_urlpatterns(),
-            path(
-                "act/<int:pk>/<str:action>/",
-                BroadcastActionView.as_view(permission_policy=self.permission_policy),
-                name="act",
-            ),
-        ]
+        act = path(
+            "act/<int:pk>/<str:action>/",
+            BroadcastActionView.as_view(permission_policy=self.permission_policy),
+            name="act",
+        )
+        return [*super().get_urlpatterns(), *guard_urls([act], self.model)]
 
 
 def register_broadcast_log_actions(actions) -> None:
