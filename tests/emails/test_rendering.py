@@ -1,9 +1,12 @@
 """render_email: responsive HTML from MJML once per revision, values per contact."""
 
+import html
 import re
 
 import pytest
 from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.emails.helpers import make_template
 from wagtail_journey.emails import rendering
@@ -259,3 +262,19 @@ def test_broken_imported_rich_text_is_a_clear_error_and_previews_say_so(admin_cl
     assert page.status_code == 200 and "could not be laid out" in page.content.decode()
     frame = admin_client.get(reverse(f"{url}:preview_frame", args=[template.pk]))
     assert frame.status_code == 200 and "could not be laid out" in frame.content.decode()
+
+
+@pytest.fixture
+def compiled_welcome():
+    rendering.clear_cache()
+    return rendering.compiled(make_template())
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_contact_value_is_inserted_escaped_and_only_once(compiled_welcome, value):
+    email = compiled_welcome.personalise({"first_name": value}, None)
+    shown = value or "there"
+    assert f"Hello {html.escape(shown)}" in email.html
+    assert f"Hello {shown}" in email.text
+    assert "\n" not in email.subject and "\r" not in email.subject
