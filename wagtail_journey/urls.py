@@ -3,7 +3,7 @@
 path("journey/", include("wagtail_journey.urls")),
 """
 
-from django.urls import path
+from django.urls import include, path
 
 from wagtail_journey import views
 from wagtail_journey.emails.clicks import click_view
@@ -20,5 +20,8 @@ urlpatterns = [
     path("shop/events/", shop_event, name="shop_event"),
     path("confirm/<str:token>/", privacy_views.confirm_consent, name="confirm"),
     path("unsubscribe/<str:token>/", unsubscribe_view, name="unsubscribe"),
+    # Your email provider's events, through anymail's own webhook views:
+    # <prefix>/anymail/<esp>/tracking/ (docs/email-delivery.md).
+    path("anymail/", include("anymail.urls")),
     path("email/click/<str:token>/", click_view, name="email_click"),
 ]

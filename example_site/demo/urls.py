@@ -11,8 +11,6 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # wagtail_journey's public endpoints (collect, webhooks, preference centre).
     path("journey/", include(journey_urls)),
-    # Your email provider's event webhooks: /anymail/<esp>/tracking/ (docs/email-delivery.md).
-    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG:

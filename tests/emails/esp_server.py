@@ -18,6 +18,7 @@ class PostmarkServer:
     def __init__(self) -> None:
         self.requests: list[dict] = []
         self.script: list[tuple[int, dict | None, float]] = []
+        self.delay = 0.0  # seconds every answer takes (after the scripted ones)
         self.lock = threading.Lock()
         server = self
 
@@ -31,7 +32,7 @@ class PostmarkServer:
                 with server.lock:
                     server.requests.append({"path": self.path, "json": payload})
                     status, answer, delay = (
-                        server.script.pop(0) if server.script else (200, None, 0.0)
+                        server.script.pop(0) if server.script else (200, None, server.delay)
                     )
                 if delay:
                     time.sleep(delay)

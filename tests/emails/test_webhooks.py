@@ -41,18 +41,17 @@ def sent(marketing):
     return row
 
 
+def post(client, esp, payload, auth):
+    url = f"/journey/anymail/{esp}/tracking/"
+    return client.post(url, data=json.dumps(payload), content_type="application/json", **auth)
+
+
 def postmark(client, event, auth=AUTH):
-    return client.post(
-        "/anymail/postmark/tracking/", data=json.dumps(event), content_type="application/json",
-        **auth,
-    )  # fmt: skip
+    return post(client, "postmark", event, auth)
 
 
 def sendgrid(client, events, auth=AUTH):
-    return client.post(
-        "/anymail/sendgrid/tracking/", data=json.dumps(events), content_type="application/json",
-        **auth,
-    )  # fmt: skip
+    return post(client, "sendgrid", events, auth)
 
 
 def postmark_delivery(row, **extra):
@@ -200,3 +199,57 @@ def test_webhooks_without_the_secret_are_rejected(client, sent, auth):
     assert sendgrid(client, [sendgrid_event(sent, "bounce", "x1")], auth=auth).status_code == 400
     assert Touchpoint.objects.count() == before
     assert not is_suppressed("ana@example.com")
+
+
+FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:130.0) Gecko/20100101 Firefox/130.0"
+
+
+def test_machine_opens_are_recorded_but_flagged_and_score_nothing(client, sent):
+    from datetime import timedelta
+
+    from wagtail_journey.events import is_machine_made
+
+    later = int((sent.sent_at + timedelta(hours=2)).timestamp())
+    events = [
+        # Apple Mail Privacy Protection, as SendGrid flags it
+        sendgrid_event(sent, "open", "mpp-1", timestamp=later, sg_machine_open=True),
+        # a link scanner's user agent
+        sendgrid_event(
+            sent,
+            "click",
+            "scan-1",
+            timestamp=later,
+            useragent="Mimecast/1.0",
+            url="https://example.com/offer",
+        ),  # fmt: skip
+        # within seconds of sending
+        sendgrid_event(
+            sent,
+            "open",
+            "soon-1",
+            timestamp=int(sent.sent_at.timestamp()) + 1,
+            useragent="Mozilla/5.0 (Macintosh)",
+        ),  # fmt: skip
+        # a person, two hours later
+        sendgrid_event(
+            sent,
+            "open",
+            "human-1",
+            timestamp=later,
+            useragent="Mozilla/5.0 (Windows NT 10.0; Win64; x64) Firefox/130.0",
+        ),  # fmt: skip
+    ]
+    assert sendgrid(client, events).status_code == 200
+    by_key = {t.dedupe_key: t for t in Touchpoint.objects.filter(contact=sent.contact)}
+    reasons = {
+        key.split(":")[1]: (t.properties or {}).get("machine_reason")
+        for key, t in by_key.items()
+        if key.startswith("sendgrid:")
+    }
+    assert reasons == {
+        "mpp-1": "provider_flag",
+        "scan-1": "scanner",
+        "soon-1": "too_soon",
+        "human-1": None,
+    }
+    assert [is_machine_made(t) for k, t in sorted(by_key.items())].count(True) == 3

@@ -93,3 +93,106 @@ def test_one_cluster_runs_wagtails_task_and_sends_each_message_once(
     assert len(sent_to) == COUNT, _logs(web_site)  # the duplicated delivery sent nothing more
     assert sorted(sent_to) == sorted(f"w{i}@example.com" for i in range(COUNT))
     assert len(set(rows.values_list("esp_message_id", flat=True))) == COUNT
+
+
+KILL_COUNT = 2000
+
+
+def _start_cluster(on: Site, name: str) -> subprocess.Popen:
+    out = open(on.logs / f"{name}.out", "ab")  # noqa: SIM115 (closed with the process)
+    err = open(on.logs / f"{name}.err", "ab")  # noqa: SIM115
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "qcluster"],
+        cwd=REPO / "example_site",
+        env=on.env,
+        stdout=out,
+        stderr=err,
+        start_new_session=True,  # its own process group: its workers go with it
+    )
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    import contextlib
+    import os
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=20)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+
+
+@pytest.mark.parametrize("site", ["postgres-redis"], indirect=True)
+def test_a_worker_killed_mid_send_loses_nothing_and_repeats_nothing(site_with_esp: Site, postmark):
+    """Two qclusters share 2,000 deliveries; one is SIGKILLed mid-run and restarted.
+
+    No contact receives a message twice. Every message is sent, except the few
+    the killed workers held at that instant: those stay "sending" (the sweep
+    marks them "unknown" for a person), never resent blindly. Tasks the dead
+    cluster had taken from Redis are lost with it; the minute sweep sends
+    their messages.
+    """
+    import os
+    import signal
+
+    from wagtail_journey.models import OutboundEmail
+    from wagtail_journey.models.outbound import OutboundStatus
+    from wagtail_journey.schedules import ensure_schedules
+
+    web_site = site_with_esp
+    ensure_schedules()  # the email sweep (a transactional test starts from an empty database)
+    postmark.delay = 0.005
+    clusters = {
+        "a": _start_cluster(web_site, "cluster-a"),
+        "b": _start_cluster(web_site, "cluster-b"),
+    }
+    try:
+        web = subprocess.run(
+            [sys.executable, "-m", "tests.emails.worker_send", "bulk", str(KILL_COUNT)],
+            cwd=REPO,
+            env=web_site.env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+        )
+        assert web.returncode == 0, web.stderr
+        deadline = time.monotonic() + TIMEOUT
+        while len(postmark.requests) < KILL_COUNT // 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.killpg(clusters["a"].pid, signal.SIGKILL)  # mid-run, no goodbye
+        clusters["a"].wait(timeout=10)
+        killed_at = len(postmark.requests)
+        assert killed_at < KILL_COUNT, "the run ended before the kill: nothing was tested"
+        clusters["a"] = _start_cluster(web_site, "cluster-a2")
+
+        rows = OutboundEmail.objects.all()
+        while time.monotonic() < deadline:
+            if not rows.filter(status=OutboundStatus.PENDING).exists():
+                time.sleep(2)  # let the last answers be stored
+                if not rows.filter(status=OutboundStatus.PENDING).exists():
+                    break
+            time.sleep(1)
+    finally:
+        for proc in clusters.values():
+            if proc.poll() is None:
+                _stop(proc)
+
+    statuses = {
+        s: rows.filter(status=s).count()
+        for s in (OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.SENT)
+    }
+    received = postmark.sent_to()
+    assert len(received) == len(set(received)), "a contact received a message twice"
+    assert statuses[OutboundStatus.PENDING] == 0, (statuses, _logs(web_site))
+    sent = set(rows.filter(status=OutboundStatus.SENT).values_list("contact__email", flat=True))
+    assert sent <= set(received)  # every "sent" row reached the provider
+    in_doubt = rows.filter(status=OutboundStatus.SENDING)
+    assert statuses[OutboundStatus.SENT] + in_doubt.count() == KILL_COUNT
+    assert in_doubt.count() <= 4  # at most what the killed cluster's workers held
+    print(
+        f"killed after {killed_at} requests; {statuses[OutboundStatus.SENT]} sent, "
+        f"{in_doubt.count()} in doubt, {len(received)} received, none twice"
+    )

@@ -4,6 +4,8 @@
         # creates COUNT consented contacts and a Wagtail page, queues one
         # newsletter each, enqueues the delivery task a second time for every
         # row (a duplicated delivery), prints the django_tasks results as JSON
+    python -m tests.emails.worker_send bulk COUNT
+        # COUNT consented contacts and one newsletter queued to each
 
 Needs DJANGO_SETTINGS_MODULE and the example site on the path (the qcluster's settings).
 """
@@ -46,6 +48,22 @@ def enqueue(count: int) -> dict:
     return {"results": results, "page": page.pk, "rows": ids}
 
 
+def bulk(count: int) -> dict:
+    """COUNT consented contacts, one newsletter queued to each (one delivery task each)."""
+    from django.db import transaction
+
+    from tests.emails.conftest import consented, queue_newsletter
+    from tests.forms_helpers import make_purposes
+
+    with transaction.atomic():
+        _, marketing = make_purposes()
+        rows = [
+            queue_newsletter(consented(marketing, f"k{i}@example.com"), marketing)
+            for i in range(count)
+        ]
+    return {"rows": [r.pk for r in rows]}
+
+
 def main(argv: list[str]) -> None:
     import django
 
@@ -53,6 +71,8 @@ def main(argv: list[str]) -> None:
     command, *args = argv
     if command == "enqueue":
         print(json.dumps(enqueue(int(args[0]))))
+    elif command == "bulk":
+        print(json.dumps(bulk(int(args[0]))))
     else:
         raise SystemExit(f"unknown command {command!r}")
 

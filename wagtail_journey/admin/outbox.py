@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_filters import ChoiceFilter, FilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
-from wagtail.admin.ui.tables import Column
+from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.permissions import register_permission_policy
@@ -120,7 +120,11 @@ class OutboxViewSet(SnippetViewSet):
         "event_at",
     ]
     list_display = [
-        Column("pk", label="#"),
+        TitleColumn(
+            "pk",
+            label="#",
+            get_url=lambda row: reverse("wagtail_journey_outbox:inspect", args=[row.pk]),
+        ),
         Column("recipient", label=_("Recipient"), accessor=recipient),
         Column("what", label=_("Message"), accessor=what),
         "status",

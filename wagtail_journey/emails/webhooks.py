@@ -75,6 +75,9 @@ TRANSITIONS = {
     ),
 }
 UNKNOWN_COUNTER = "wagtail_journey:webhooks:unknown"
+#: Keys with which providers flag an open as made by a proxy or a machine
+#: (SendGrid's Apple Mail Privacy Protection opens, Brevo's proxy opens ...).
+MACHINE_FLAGS = ("sg_machine_open", "proxy_open", "machine_open", "is_machine_open")
 
 
 def unknown_event_count() -> int:
@@ -134,7 +137,7 @@ def on_tracking_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> 
 
 def handle(row: OutboundEmail, event: Any, esp_name: str, kind: str) -> bool:
     """Record one event for ``row``; False when it was a replay (nothing done)."""
-    from wagtail_journey.events import record
+    from wagtail_journey.events import MACHINE_MADE, record
 
     when = event.timestamp or timezone.now()
     with transaction.atomic():
@@ -144,6 +147,11 @@ def handle(row: OutboundEmail, event: Any, esp_name: str, kind: str) -> bool:
                 properties["url"] = str(event.click_url)[:500]
             if event.reject_reason:
                 properties["reason"] = str(event.reject_reason)
+            machine = machine_reason(row, event)
+            if machine:
+                # Recorded, but no reaction runs for it (events.MACHINE_MADE).
+                properties[MACHINE_MADE] = True
+                properties["machine_reason"] = machine
             touchpoint = record(
                 kind,
                 contact=row.contact,
@@ -164,6 +172,25 @@ def handle(row: OutboundEmail, event: Any, esp_name: str, kind: str) -> bool:
             OutboundEmail.objects.filter(pk=row.pk, status__in=sources).update(**fields)
         _side_effects(row, event)
     return True
+
+
+def machine_reason(row: OutboundEmail, event: Any) -> str:
+    """Why an open or click looks machine-made ("" when it looks human): the
+    provider flagged it, a scanner's user agent, or too soon after sending."""
+    if event.event_type not in (EventType.OPENED, EventType.CLICKED):
+        return ""
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    if any(raw.get(key) for key in MACHINE_FLAGS):
+        return "provider_flag"
+    from wagtail_journey.conf import journey_settings
+    from wagtail_journey.emails.clicks import machine_reason as click_reason
+
+    when = event.timestamp or timezone.now()
+    since = (when - row.sent_at).total_seconds() if row.sent_at else float("inf")
+    if event.user_agent:
+        return click_reason(event.user_agent, since)
+    # Some providers send no user agent: only the timing can tell.
+    return "too_soon" if since <= journey_settings.EMAIL_MACHINE_CLICK_SECONDS else ""
 
 
 def _side_effects(row: OutboundEmail, event: Any) -> None:

@@ -1786,7 +1786,7 @@ class Migration(migrations.Migration):
                 ("sent_at", models.DateTimeField(blank=True, null=True, verbose_name="sent")),
                 (
                     "event_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="last provider event"),
+                    models.DateTimeField(blank=True, null=True, verbose_name="status changed"),
                 ),
                 (
                     "contact",

@@ -140,7 +140,7 @@ class OutboundEmail(models.Model):
     due_at = models.DateTimeField(_("due"), default=timezone.now)
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
-    event_at = models.DateTimeField(_("last provider event"), null=True, blank=True)
+    event_at = models.DateTimeField(_("status changed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("outbound email")

@@ -1,16 +1,18 @@
 """Double opt-in: a signed, expiring link confirms a granted consent.
 
-The confirmation email is transactional; it goes through the configured
-anymail backend from a django-q2 task. Confirmation needs a click on a button
-(a POST), so mail scanners that follow links do not confirm on the visitor's
-behalf.
+The confirmation email is transactional and goes through the email pipeline
+(emails/sending.py) like every other message: one OutboundEmail row
+("double_opt_in", idempotency key ``doi:<record id>``) queued in the
+submission's transaction, sent after commit by a worker, never to a
+suppressed address, visible in the admin's outbox. Confirmation needs a click
+on a button (a POST), so mail scanners that follow links do not confirm on the
+visitor's behalf.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -70,55 +72,80 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
     return record, bool(updated)
 
 
-def schedule_confirmation(record: ConsentRecord, base_url: str) -> None:
-    """After commit, queue the confirmation email in a django-q2 task."""
-    from django_q.tasks import async_task
+def schedule_confirmation(record: ConsentRecord, base_url: str = "") -> None:
+    """Queue the confirmation email; it is sent after the caller's transaction commits.
 
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(
-        lambda: async_task(
-            "wagtail_journey.privacy.double_opt_in.send_confirmation",
-            record.pk,
-            base_url,
-            language,
-            task_name=f"journey-doi-{record.pk}",
-            group="wagtail_journey.double_opt_in",
-        )
-    )
+    ``base_url`` is ignored: the link is built from the site's configured root
+    URL (emails.links), never from the request's Host header.
+    """
+    queue_confirmation(record, translation.get_language() or settings.LANGUAGE_CODE)
 
 
-def send_confirmation(record_id: int, base_url: str, language: str) -> bool:
-    """Task: send the confirmation email once (a retried task does not resend)."""
+def queue_confirmation(record: ConsentRecord, language: str):
+    """The confirmation's OutboundEmail (created once per record), or None when the
+    record needs no email (already confirmed, or its email was already queued)."""
+    from wagtail_journey.emails.sending import queue
+
     claimed = ConsentRecord.objects.filter(
-        pk=record_id, confirmation_sent_at__isnull=True, confirmed_at__isnull=True
+        pk=record.pk, confirmation_sent_at__isnull=True, confirmed_at__isnull=True
     ).update(confirmation_sent_at=timezone.now())
     if not claimed:
+        return None
+    row, _ = queue(
+        idempotency_key=f"doi:{record.pk}",
+        contact=record.contact,
+        message=MESSAGE,
+        context={"consent_record": record.pk},
+        language=language,
+    )
+    return row
+
+
+def send_confirmation(record_id: int, base_url: str = "", language: str = "") -> bool:
+    """Queue and send the confirmation now (outside a transaction); True if this call sent it.
+
+    Running it again sends nothing: the record and the OutboundEmail are claimed once.
+    """
+    from wagtail_journey.emails.sending import send_batch
+    from wagtail_journey.models.outbound import OutboundStatus
+
+    record = ConsentRecord.objects.select_related("contact").filter(pk=record_id).first()
+    if record is None:
         return False
-    record = ConsentRecord.objects.select_related("contact", "purpose").get(pk=record_id)
-    url = base_url.rstrip("/") + reverse("wagtail_journey:confirm", args=[make_token(record)])
-    try:
-        with translation.override(language):
-            context = {
-                "record": record,
-                "contact": record.contact,
-                "url": url,
-                "days": journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS,
-            }
-            subject = _("Please confirm your subscription")
-            text = render_to_string("wagtail_journey/email/confirm_consent.txt", context)
-            html = render_to_string("wagtail_journey/email/confirm_consent.html", context)
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=text,
-            from_email=journey_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
-            to=[record.contact.email],
-        )
-        message.attach_alternative(html, "text/html")
-        message.tags = ["double-opt-in"]
-        message.metadata = {"consent_record": str(record.pk)}
-        message.send()
-    except Exception:
-        # Release the claim so django-q2's retry can send it.
-        ConsentRecord.objects.filter(pk=record_id).update(confirmation_sent_at=None)
-        raise
-    return True
+    row = queue_confirmation(record, language or settings.LANGUAGE_CODE)
+    if row is None:
+        return False
+    send_batch(ids=[row.pk])
+    row.refresh_from_db()
+    return row.status == OutboundStatus.SENT
+
+
+#: The key of the confirmation in emails.messages' registry.
+MESSAGE = "double_opt_in"
+
+
+def build_confirmation(outbound, links):
+    """Builder of the confirmation email (emails.messages), rendered at send time."""
+    from wagtail_journey.emails.links import absolute_url
+    from wagtail_journey.emails.messages import BuiltMessage, TemplateGone
+
+    record = (
+        ConsentRecord.objects.select_related("contact", "purpose")
+        .filter(pk=outbound.context.get("consent_record"), contact_id=outbound.contact_id)
+        .first()
+    )
+    if record is None:
+        raise TemplateGone("consent record")
+    url = absolute_url(reverse("wagtail_journey:confirm", args=[make_token(record)]))
+    context = {
+        "record": record,
+        "contact": record.contact,
+        "url": url,
+        "days": journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS,
+    }
+    return BuiltMessage(
+        subject=_("Please confirm your subscription"),
+        text=render_to_string("wagtail_journey/email/confirm_consent.txt", context),
+        html=render_to_string("wagtail_journey/email/confirm_consent.html", context),
+        from_email=journey_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
+    )
