@@ -14,7 +14,6 @@ from wagtail.documents import urls as wagtaildocs_urls
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
-    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG:
