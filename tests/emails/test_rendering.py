@@ -1,9 +1,12 @@
 """render_email: responsive HTML from MJML once per revision, values per contact."""
 
+import html
 import re
 
 import pytest
 from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests.emails.helpers import make_template
 from wagtail_journey.emails import rendering
@@ -235,3 +238,43 @@ def test_images_are_absolute_renditions(tmp_path):
     assert 'alt="Blue mug"' in email.html  # the image's title when no alt text is given
     assert '<a href="https://t.example/1"' in email.html
     assert "Blue mug: https://t.example/1" in email.text
+
+
+def test_pasted_control_characters_do_not_break_the_layout():
+    body = [
+        {"type": "heading", "value": {"text": "Hi\x0bthere\x1f", "size": "h1", "align": "left"}}
+    ]
+    email = render_email(make_template(body=body), {})
+    assert "Hithere" in email.html
+
+
+def test_broken_imported_rich_text_is_a_clear_error_and_previews_say_so(admin_client):
+    from django.urls import reverse
+
+    from wagtail_journey.emails.rendering import RenderError
+
+    body = [{"type": "paragraph", "value": "<p>a</b></p>"}]
+    template = make_template(body=body)
+    with pytest.raises(RenderError, match="could not be laid out"):
+        render_email(template, {})
+    url = "wagtailsnippets_wagtail_journey_emailtemplate"
+    page = admin_client.get(reverse(f"{url}:preview_test", args=[template.pk]))
+    assert page.status_code == 200 and "could not be laid out" in page.content.decode()
+    frame = admin_client.get(reverse(f"{url}:preview_frame", args=[template.pk]))
+    assert frame.status_code == 200 and "could not be laid out" in frame.content.decode()
+
+
+@pytest.fixture
+def compiled_welcome():
+    rendering.clear_cache()
+    return rendering.compiled(make_template())
+
+
+@given(st.text(max_size=80))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_any_contact_value_is_inserted_escaped_and_only_once(compiled_welcome, value):
+    email = compiled_welcome.personalise({"first_name": value}, None)
+    shown = value or "there"
+    assert f"Hello {html.escape(shown)}" in email.html
+    assert f"Hello {shown}" in email.text
+    assert "\n" not in email.subject and "\r" not in email.subject

@@ -21,8 +21,13 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import EditView
 
 from wagtail_journey.admin.base import JourneySnippetViewSet
-from wagtail_journey.emails.preview import SESSION_CONTACT, frame_response, preview_context
-from wagtail_journey.emails.rendering import compile_email, compiled
+from wagtail_journey.emails.preview import (
+    SESSION_CONTACT,
+    error_page,
+    frame_response,
+    preview_context,
+)
+from wagtail_journey.emails.rendering import RenderError, compile_email, compiled
 from wagtail_journey.emails.send_test import TooManyTests, send_test_email, test_revision
 from wagtail_journey.models import Contact, EmailTemplate
 
@@ -105,8 +110,12 @@ class PreviewView(_TemplateMixin, WagtailAdminTemplateMixin, TemplateView):
         frame = reverse(self.frame_url_name, args=[self.object.pk])
         if contact is not None:
             frame += f"?contact={contact.pk}"
-        rendered = self.render_latest(contact)
+        try:
+            rendered, error = self.render_latest(contact), None
+        except RenderError as exc:
+            rendered, error = None, str(exc)
         context.update(
+            error=error,
             template=self.object,
             contact=contact,
             query=self.request.GET.get("q", ""),
@@ -128,7 +137,10 @@ class PreviewFrameView(_TemplateMixin, View):
     """The email's HTML alone, for the preview page's frames (no script runs)."""
 
     def get(self, request, *args, **kwargs):
-        return frame_response(self.render_latest(self.contact()).html)
+        try:
+            return frame_response(self.render_latest(self.contact()).html)
+        except RenderError as exc:
+            return frame_response(error_page(exc))
 
 
 class SendTestView(_TemplateMixin, View):
@@ -147,6 +159,9 @@ class SendTestView(_TemplateMixin, View):
             send_test_email(self.object, email, user_id=request.user.pk, contact=contact)
         except TooManyTests:
             messages.error(request, _("You have sent many tests recently. Try again later."))
+            return redirect(back)
+        except RenderError as exc:
+            messages.error(request, str(exc))
             return redirect(back)
         # The log title is the template's name: no personal data survives in the log.
         log(self.object, TEST_SENT, user=request.user, title=self.object.name)

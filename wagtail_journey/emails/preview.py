@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.html import escape
 
 from wagtail_journey.emails.rendering import (
     RenderedEmail,
+    RenderError,
     compile_email,
     personalisation_context,
     sample_context,
@@ -57,4 +59,13 @@ def frame_response(body: str) -> HttpResponse:
 
 def preview_response(template: Any, request: HttpRequest) -> HttpResponse:
     """Wagtail's live preview of ``template``: the chosen contact, else sample data."""
-    return frame_response(render_preview(template, chosen_contact(request)).html)
+    try:
+        body = render_preview(template, chosen_contact(request)).html
+    except RenderError as exc:
+        body = error_page(exc)
+    return frame_response(body)
+
+
+def error_page(exc: RenderError) -> str:
+    """What a preview frame shows when the template cannot be laid out."""
+    return f'<p role="alert" style="font:16px sans-serif;color:#b91c1c">{escape(str(exc))}</p>'

@@ -23,7 +23,7 @@ import re
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import formataddr, parseaddr
 from typing import Any
 
@@ -48,6 +48,14 @@ _SRC = re.compile(r'(<img\b[^>]*?\bsrc=")(/[^/"][^"]*)(")', re.IGNORECASE)
 
 class NotPublished(ValueError):
     """The template has no published revision: there is nothing to send yet."""
+
+
+class RenderError(ValueError):
+    """MJML refused the layout (e.g. broken HTML in an imported rich text)."""
+
+
+# Characters XML (and so MJML) does not allow, which pasted text may carry.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 @dataclass(frozen=True)
@@ -102,7 +110,11 @@ class CompiledEmail:
     reply_to: list[str]
     track_clicks: bool
     revision_id: int | None
-    links: list[str] = field(default_factory=list)
+
+    @property
+    def links(self) -> list[str]:
+        """The web links of the template, as the editor wrote them (made absolute)."""
+        return [s.url for s in self.slots if s.kind == _LINK]
 
     def personalise(
         self, context: dict[str, Any], wrap_link: Callable[[str], str] | None = None
@@ -230,8 +242,15 @@ def compile_email(template: Any, *, revision_id: int | None = None) -> CompiledE
     from inscriptis import get_text
     from inscriptis.model.config import ParserConfig
 
-    html_out = mjml2html(mjml_source, disable_comments=True, fonts={})
-    text_out = get_text(text_html, ParserConfig(display_links=True)).strip() + "\n"
+    try:
+        html_out = mjml2html(_CONTROL.sub("", mjml_source), disable_comments=True, fonts={})
+    except ValueError as exc:
+        raise RenderError(
+            _("The email could not be laid out (%(error)s). Check the formatting of its texts.")
+            % {"error": exc}
+        ) from exc
+    text_out = get_text(_CONTROL.sub("", text_html), ParserConfig(display_links=True))
+    text_out = text_out.strip() + "\n"
     return CompiledEmail(
         subject=subject,
         preheader=preheader,
@@ -242,7 +261,6 @@ def compile_email(template: Any, *, revision_id: int | None = None) -> CompiledE
         reply_to=[template.reply_to] if template.reply_to else [],
         track_clicks=bool(template.track_clicks),
         revision_id=revision_id,
-        links=[s.url for s in builder.slots if s.kind == _LINK],
     )
 
 
