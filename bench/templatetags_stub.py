@@ -18,3 +18,18 @@ def journey_script(context):
 @register.simple_tag(takes_context=True)
 def journey_consent_banner(context):
     return ""
+
+
+@register.simple_tag(takes_context=True)
+def journey_consent_link(context, label=""):
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def journey_styles(context, *parts):
+    return ""
+
+
+@register.simple_tag(takes_context=True)
+def journey_consented_script(context, category, src=""):
+    return ""

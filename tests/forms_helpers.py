@@ -73,3 +73,38 @@ def hidden_values(html: str, block_id: str) -> dict[str, str]:
         if match:
             values[name] = match.group(1)
     return values
+
+
+def submit_at_once(page: LandingPage, data: dict, count: int) -> list[int]:
+    """Post the page's first form ``count`` times at the same moment, each from its
+    own client (and client IP), as separate browsers would; returns the statuses.
+
+    Each client renders the form first (its token and CSRF cookie), then all post
+    together (tests.threads.run_in_threads). Raises if a thread raised.
+    """
+    import threading
+
+    from django.test import Client
+
+    from tests.threads import run_in_threads
+
+    block = form_id(page)
+    prepared = []
+    for i in range(count):
+        client = Client(REMOTE_ADDR=f"198.51.100.{i + 1}")
+        html = client.get(page.url).content.decode()
+        prepared.append((client, {**hidden_values(html, block), "wj_form": block, **data}))
+    lock = threading.Lock()
+    statuses: list[int] = []
+
+    def submit() -> None:
+        with lock:
+            client, payload = prepared.pop()
+        status = client.post(page.url, payload).status_code
+        with lock:
+            statuses.append(status)
+
+    errors = run_in_threads(submit, count)
+    if errors:
+        raise errors[0]
+    return statuses

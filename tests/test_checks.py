@@ -217,7 +217,13 @@ def test_anonymous_data_kept_over_25_months_breaks_the_exemption():
 
 
 @pytest.mark.parametrize(
-    "key", ["VISITOR_COOKIE_AGE_DAYS", "SESSION_TIMEOUT_MINUTES", "ANONYMOUS_RETENTION_DAYS"]
+    "key",
+    [
+        "VISITOR_COOKIE_AGE_DAYS",
+        "SESSION_TIMEOUT_MINUTES",
+        "ANONYMOUS_RETENTION_DAYS",
+        "REPORT_ROLLUP_MINUTES",
+    ],
 )
 @pytest.mark.parametrize("value", [0, -1, "30", 1.5, True, None])
 def test_durations_must_be_positive_whole_numbers(key, value):

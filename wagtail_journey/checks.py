@@ -34,6 +34,7 @@ POSITIVE_INT_SETTINGS = (
     "ANONYMOUS_RETENTION_DAYS",
     "TRACKING_BUFFER_BATCH",
     "TRACKING_BUFFER_STALE_SECONDS",
+    "REPORT_ROLLUP_MINUTES",
 )
 
 #: Q_CLUSTER keys that choose a django-q2 broker; without one it uses Redis on localhost.

@@ -100,6 +100,10 @@ DEFAULTS: dict[str, Any] = {
     "FORM_MAX_AGE_HOURS": 24,
     # Double opt-in confirmation links expire after this many days.
     "DOUBLE_OPT_IN_MAX_AGE_DAYS": 7,
+    # Confirmation emails sent to one address per window (count, seconds).
+    # Anyone can type someone's address into a form: further requests are
+    # recorded (ConsentRecord.confirmation_skipped = "throttled") but send nothing.
+    "DOUBLE_OPT_IN_THROTTLE": (3, 86400),
     # Lifecycle stages, in order (docs/scoring-and-segments.md). Automatic
     # transitions (score thresholds, events; see LifecycleTransition in the
     # admin) only move a contact forward in this list; editors may move a
@@ -180,6 +184,9 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_CLICK_IDENTIFY_DAYS": 30,
     # "Send a test to me" in the template admin: (messages, seconds) per editor.
     "EMAIL_TEST_RATE_LIMIT": (10, 3600),
+    # Report roll-ups: today and yesterday are recomputed this often, in minutes
+    # (schedule "journey-report-rollup"); reports are that fresh.
+    "REPORT_ROLLUP_MINUTES": 15,
 }
 
 

@@ -50,6 +50,7 @@ SYSTEM_KINDS = frozenset(
         "segment_left",
         "tag_added",
         "tag_removed",
+        "identified",
     }
 )
 
@@ -186,14 +187,21 @@ def record(
     utm: Mapping[str, str] | None = None,
     properties: Mapping[str, Any] | None = None,
     dedupe_key: str | None = None,
-    identify: bool = True,
+    identify: bool | None = None,
 ) -> Touchpoint:
     """Store one touchpoint and run its reactions. The only writer of touchpoints.
 
     Who: a ``contact``, an ``email`` (the contact is found or created), a
-    ``visitor``, or several. A visitor with a contact is identified (its
-    anonymous history joins the contact) unless ``identify=False``; a visitor
-    already identified lends its contact to the touchpoint.
+    ``visitor``, or several. A visitor already identified lends its contact
+    to the touchpoint. Whether a visitor given with a contact is joined to it
+    (its anonymous history moved onto the contact) follows the identity rule
+    (identity.py): with ``identify=None`` (the default) only when ``email``
+    created the contact in this call, or the visitor is already that
+    contact's; ``identify=True`` when the caller vouches that the browser
+    proved control of the address (identity.prove_control) or created the
+    contact itself; ``identify=False`` never. A touchpoint links a browser and
+    a contact only when the browser is that contact's: otherwise it is
+    recorded for the contact without the visitor.
 
     ``dedupe_key`` makes the call idempotent: if a touchpoint with that key
     exists, it is returned (``is_new`` False) and no reaction runs again.
@@ -228,19 +236,26 @@ def record(
     audience_only = False
     with transaction.atomic():
         if contact is None and email:
-            contact, _ = get_or_create_contact(email)
+            contact, created = get_or_create_contact(email)
+            if identify is None and created:
+                identify = True
         if visitor is not None and visitor.audience_only:
             if contact is None:
                 audience_only = True
             else:
                 visitor = None
         elif visitor is not None:
-            if contact is not None and identify:
+            linked = _current_contact_id(visitor)
+            if contact is None:
+                contact = visitor.contact if linked else None
+            elif identify or (identify is None and linked == contact.pk):
                 # The touchpoint recorded below re-runs these deferred
                 # reactions for the contact: the history need not queue them.
                 identify_visitor(visitor, contact, followed_by=_deferred_names(kind))
-            elif contact is None:
-                contact = _current_contact(visitor)
+            elif linked != contact.pk:
+                # Not this browser's contact (yet): a form for someone's
+                # address proves nothing about who typed it.
+                visitor = None
         fields = _fields(
             kind, occurred_at, contact, visitor, page, session, device, audience_only,
             journey_stage, utm, properties, dedupe_key,
@@ -285,8 +300,8 @@ def _fields(
     }
 
 
-def _current_contact(visitor: Visitor) -> Contact | None:
-    """The contact of ``visitor`` as committed now, not as the caller loaded it.
+def _current_contact_id(visitor: Visitor) -> int | None:
+    """The contact id of ``visitor`` as committed now, not as the caller loaded it.
 
     A request holds the Visitor it read from the cookie when it started; the
     visitor may have been identified since. The link is read under a row lock:
@@ -295,7 +310,7 @@ def _current_contact(visitor: Visitor) -> Contact | None:
     waits for this transaction and then moves this touchpoint with the rest.
     """
     if visitor.contact_id is not None:
-        return visitor.contact  # already identified: a stale link is harmless here
+        return visitor.contact_id  # already identified: a stale link is harmless here
     no_key = connection.features.has_select_for_no_key_update
     rows = (
         Visitor.objects.select_for_update(no_key=no_key)
@@ -303,10 +318,9 @@ def _current_contact(visitor: Visitor) -> Contact | None:
         .values_list("contact_id", flat=True)[:1]
     )  # one row by primary key: no ORDER BY (first() would build one)
     contact_id = next(iter(rows), None)
-    if contact_id is None:
-        return None
-    visitor.contact_id = contact_id
-    return visitor.contact
+    if contact_id is not None:
+        visitor.contact_id = contact_id
+    return contact_id
 
 
 def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> None:
@@ -367,7 +381,7 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
     (short keys: kind, time, visitor, audience-only, page, session, device,
     stage, utm, properties). Call inside a transaction. Rows are inserted in
     bulk; the visitors' contact links are read under the same row lock as
-    ``_current_contact`` takes, so a batch racing an identification is either
+    ``_current_contact_id`` takes, so a batch racing an identification is either
     seen by it or sees it; an item that names the contact its visitor had at
     the time keeps that contact. Items of visitors or contacts erased
     meanwhile are dropped (an erasure is not undone); a page deleted

@@ -193,8 +193,11 @@ def _make_field(v: Any) -> forms.Field:
     if kind in ("singleline", "email", "phone", "hidden"):
         validators.append(no_line_breaks)
     if kind == "email":
-        validators.append(contact_email_validator)
-        return forms.EmailField(max_length=max_length, validators=validators, **common)
+        from wagtail_journey.identity import EmailAddressField
+
+        return EmailAddressField(
+            keep_typed=True, max_length=max_length, validators=validators, **common
+        )
     if kind == "phone":
         return forms.CharField(
             max_length=max_length,

@@ -28,6 +28,14 @@ def wanted() -> dict[str, dict]:
     # Messages are sent as they are queued; this re-drives what is due (lost
     # tasks, retries, scheduled sends) and marks dead workers' claims unknown.
     schedules[SWEEP_SCHEDULE] = {"func": SWEEP_TASK, "schedule_type": "I", "minutes": 1}
+
+    from wagtail_journey.reports import rollup
+
+    schedules[rollup.SCHEDULE_NAME] = {
+        "func": rollup.TASK,
+        "schedule_type": "I",
+        "minutes": int(journey_settings.REPORT_ROLLUP_MINUTES),
+    }
     if journey_settings.TRACKING_BUFFER:
         from wagtail_journey.tracking.buffer import FLUSH_TASK
         from wagtail_journey.tracking.buffer import SCHEDULE_NAME as BUFFER_SCHEDULE

@@ -214,7 +214,10 @@ class TagRule(RuleType):
     def q(self, value):
         return Q(
             Exists(
-                TaggedContact.objects.filter(content_object=OuterRef("pk"), tag__name=value["tag"])
+                TaggedContact.objects.filter(
+                    content_object=OuterRef("pk"),
+                    tag__name__iexact=(value.get("tag") or "").strip(),  # "VIP" is "vip"
+                )
             )
         )
 

@@ -33,17 +33,22 @@ def contact_email(form: JourneyForm) -> str:
 
 
 def update_profile(contact: Contact, form: JourneyForm) -> list[str]:
-    """Progressive profiling: fill or change known fields, never blank them."""
+    """Progressive profiling: fill the contact's blank fields, never change or blank one.
+
+    A form only says what someone typed, not who typed it: a known name stays
+    as it is, and what was submitted is kept on the submission for editors.
+    The UPDATE re-checks each field is still blank, so a concurrent change is
+    not overwritten either.
+    """
     changes: dict[str, str] = {}
     for f in form.block_value["fields"]:
         target = f.get("maps_to")
-        if target in PROFILE_FIELDS:
+        if target in PROFILE_FIELDS and target not in changes:
             value = str(form.cleaned_data.get(field_name(f)) or "").strip()
-            if value and value != getattr(contact, target):
+            if value and not getattr(contact, target):
                 changes[target] = value
-    if changes:
-        Contact.objects.filter(pk=contact.pk).update(**changes)
-        for key, value in changes.items():
+    for key, value in changes.items():
+        if Contact.objects.filter(pk=contact.pk, **{key: ""}).update(**{key: value}):
             setattr(contact, key, value)
     return sorted(changes)
 
@@ -58,7 +63,7 @@ def process_submission(
 ) -> FormSubmission:
     """Store a valid submission: contact, submission, consents, tags, touchpoint."""
     value = form.block_value
-    contact, _created = get_or_create_contact(contact_email(form))
+    contact, created = get_or_create_contact(contact_email(form))
     update_profile(contact, form)
     visitor = visitor_from_request(request)
 
@@ -111,10 +116,14 @@ def process_submission(
         # tag_added touchpoint that rules and segments can react to.
         add_tags(contact, *tags, source="form")
 
+    # The identity rule (identity.py): a contact this submission created takes
+    # the browser and its history; an existing one does not until the browser
+    # proves control of the address (the confirmation link, an email link).
     record(
         "form_submitted",
         contact=contact,
         visitor=visitor,
+        identify=True if created else None,
         page=page,
         journey_stage=value.get("journey_stage") or "",
         properties={

@@ -1,11 +1,15 @@
 """Registers wagtail_journey's admin pieces; all logic lives outside this file."""
 
+from django.templatetags.static import static
+from django.utils.html import format_html
 from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
+from wagtail_journey.admin import report_urls
 from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
+from wagtail_journey.admin.dashboard import construct_homepage_panels
 from wagtail_journey.admin.email_templates import EmailTemplateViewSet, register_log_actions
 from wagtail_journey.admin.outbox import (
     BroadcastViewSet,
@@ -29,3 +33,17 @@ register_snippet(SuppressionViewSet)
 register_snippet(BroadcastViewSet)
 hooks.register("register_log_actions", register_broadcast_log_actions)
 hooks.register("before_delete_snippet", refuse_deleting_used_templates)
+
+# Reports: dashboard, landing pages, funnel and drop-off (admin/report_urls.py).
+hooks.register("register_admin_urls", report_urls.urls)
+hooks.register("register_permissions", report_urls.permissions)
+hooks.register("construct_homepage_panels", construct_homepage_panels)
+for _hook in report_urls.menu_item_hooks():
+    hooks.register("register_reports_menu_item", _hook)
+
+
+@hooks.register("insert_global_admin_css")
+def _report_css():
+    return format_html(
+        '<link rel="stylesheet" href="{}">', static("wagtail_journey/css/reports.css")
+    )

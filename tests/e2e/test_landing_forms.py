@@ -185,7 +185,8 @@ def test_visitor_needs_the_required_consent_then_submits(page, guide, live_serve
         "contacts": before["contacts"] + 1,
         "submissions": 1,
         "consents": 2,
-        "form_submitted": 1,
+        # The demo's months of report traffic hold earlier form_submitted facts.
+        "form_submitted": before["form_submitted"] + 1,
     }
     contact = Contact.objects.get(email="ines.carvalho@example.com")
     assert contact.first_name == "Inês"
@@ -204,8 +205,8 @@ def test_visitor_needs_the_required_consent_then_submits(page, guide, live_serve
     assert records["privacy"].source_url == f"{live_server.url}{guide.url}"
     assert "privacy policy" in records["privacy"].text_shown
     assert records["privacy"].user_agent  # the browser's, as proof
-    touchpoint = Touchpoint.objects.get(kind="form_submitted")
-    assert touchpoint.contact == contact and touchpoint.page_id == guide.pk
+    touchpoint = Touchpoint.objects.get(kind="form_submitted", contact=contact)
+    assert touchpoint.page_id == guide.pk
     assert touchpoint.properties["submission"] == submission.pk
     assert mail.outbox == []  # marketing refused: no confirmation email
 

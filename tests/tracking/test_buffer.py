@@ -113,7 +113,7 @@ def test_views_buffered_before_an_identification_join_the_contact_and_are_scored
     consented.get("/article/")
     visitor = Visitor.objects.get()
     contact, _ = get_or_create_contact("reader@example.com")
-    record("form_submitted", contact=contact, visitor=visitor)  # identifies the visitor
+    record("form_submitted", contact=contact, visitor=visitor, identify=True)  # proven: identifies
     assert buffer.pending() == 2 and not Touchpoint.objects.filter(kind="page_view").exists()
     buffer.flush()
     views = Touchpoint.objects.filter(kind="page_view")
@@ -301,10 +301,10 @@ def test_views_keep_the_person_the_browser_belonged_to_when_they_happened(
     visitor = Visitor.objects.get()
     ana, _ = get_or_create_contact("ana@example.com")
     bob, _ = get_or_create_contact("bob@example.com")
-    record("form_submitted", contact=ana, visitor=visitor)  # Ana's browser
+    record("form_submitted", contact=ana, visitor=visitor, identify=True)  # Ana's browser
     consented.get("/article/")
     consented.get("/article/")
-    record("form_submitted", contact=bob, visitor=visitor)  # then Bob signs up on it
+    record("form_submitted", contact=bob, visitor=visitor, identify=True)  # then Bob signs up on it
     buffer.flush()
     views = Touchpoint.objects.filter(kind="page_view")
     assert views.count() == 2 and {v.contact_id for v in views} == {ana.pk}
@@ -313,7 +313,7 @@ def test_views_keep_the_person_the_browser_belonged_to_when_they_happened(
 def test_views_of_a_contact_erased_before_the_flush_are_not_stored(buffered, consented, article):
     visitor = Visitor.objects.get()
     ana, _ = get_or_create_contact("ana@example.com")
-    record("form_submitted", contact=ana, visitor=visitor)
+    record("form_submitted", contact=ana, visitor=visitor, identify=True)
     consented.get("/article/")
     ana.delete()  # erased while the view waited in Redis
     buffer.flush()

@@ -75,6 +75,7 @@ def test_unknown_page_is_ignored_not_an_error(consented):
         {"events": "nope"},
         {"events": [{"kind": "Video Play"}]},
         {"events": [{"kind": "page_view"}]},  # server-only kinds cannot be forged
+        {"events": [{"kind": "identified"}]},  # nor proof of control of an address
         {"events": [{"kind": "order_completed", "props": {"amount": 1e9}}]},
         {"events": [{"kind": "ok", "props": {"nested": {"a": 1}}}]},
         {"events": [{"kind": "ok", "props": {f"k{i}": i for i in range(11)}}]},

@@ -187,7 +187,7 @@ def test_segments_are_retested_once_per_identification(
     other = Visitor.objects.create(consented_at=timezone.now())
     record("page_view", visitor=other, page=article)
     with django_capture_on_commit_callbacks(execute=True):
-        record("form_submitted", visitor=other, contact=contact)
+        record("form_submitted", visitor=other, contact=contact, identify=True)
     assert calls == [contact.pk]
 
 
@@ -203,7 +203,7 @@ def _identify_with_history(article, n):
         for i in range(n)
     )  # fmt: skip
     with CaptureQueriesContext(connection) as queries:
-        record("form_submitted", visitor=visitor, contact=contact)
+        record("form_submitted", visitor=visitor, contact=contact, identify=True)
     contact.refresh_from_db()
     table = ScoreChange._meta.db_table
     inserts = [q for q in queries if q["sql"].startswith(f'INSERT INTO "{table}"')]

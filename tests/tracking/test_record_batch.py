@@ -30,7 +30,7 @@ def test_a_batch_stores_rows_and_runs_reactions_for_identified_visitors(article)
     ScoringRule.objects.create(name="Reads", kind="page_view", points=5)
     contact, _ = get_or_create_contact("ana@example.com")
     known = Visitor.objects.create(consented_at=timezone.now())
-    record("form_submitted", contact=contact, visitor=known)
+    record("form_submitted", contact=contact, visitor=known, identify=True)
     audience = Visitor.objects.create(audience_only=True)
     with transaction.atomic():
         rows = record_batch(

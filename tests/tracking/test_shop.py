@@ -148,3 +148,20 @@ def test_python_api_stitches_the_consented_visitor_of_the_request(consented, art
     assert contact.touchpoints.filter(kind="page_view").count() == 2
     assert contact.first_touch["source"] == "ads"
     assert contact.first_touch["campaign"] == "black-friday"
+
+
+def test_http_event_joins_a_known_contacts_browser_only_when_authenticated(client, consented):
+    """A guest checkout's email proves nothing about the browser (issue 9, item 2)."""
+    from wagtail_journey.identity import get_or_create_contact
+    from wagtail_journey.models import Visitor
+
+    known, _ = get_or_create_contact("ana@example.com")
+    visitor = Visitor.objects.get()
+    guest = {**ORDER, "order_id": "G-1", "visitor": visitor.key}
+    assert send(client, guest).status_code == 200
+    visitor.refresh_from_db()
+    assert visitor.contact_id is None
+    signed_in = {**ORDER, "order_id": "S-1", "visitor": visitor.key, "authenticated": True}
+    assert send(client, signed_in).status_code == 200
+    visitor.refresh_from_db()
+    assert visitor.contact_id == known.pk

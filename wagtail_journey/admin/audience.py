@@ -36,7 +36,7 @@ def _pages_with_statistics(request) -> QuerySet:
     return Page.objects.filter(pk__in=DailyPageStat.objects.values("page_id")).order_by("title")
 
 
-def _local_day(value: datetime | None) -> date | None:
+def local_day(value: datetime | None) -> date | None:
     """The date the editor typed: the range field made it aware in the *current* time zone.
 
     Reading it back in that same zone gives the typed date, which the report
@@ -100,7 +100,7 @@ class AudienceReportView(FormulaSafeExportMixin, ReportView):
         cleaned = self.filters.form.cleaned_data if self.filters.is_valid() else {}
         days = cleaned.get("day")  # a slice of datetimes (start of day, end of day)
         start, end = audience.clamp_period(
-            _local_day(days.start if days else None), _local_day(days.stop if days else None)
+            local_day(days.start if days else None), local_day(days.stop if days else None)
         )
         page = cleaned.get("page")
         return start, end, page.pk if page else None

@@ -8,9 +8,15 @@ from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 from wagtail.images.blocks import ImageChooserBlock
 
+from wagtail_journey.blocks.optional import OptionalStructBlock, is_blank
 
-class LinkBlock(blocks.StructBlock):
-    """A link to a page or a URL; exactly one of the two."""
+
+class LinkBlock(OptionalStructBlock):
+    """A link to a page or a URL; exactly one of the two.
+
+    Optional where it is declared with ``required=False`` (the hero's button): left
+    blank, it renders nothing.
+    """
 
     label = blocks.CharBlock(label=_("Label"), max_length=80)
     page = blocks.PageChooserBlock(label=_("Page"), required=False)
@@ -22,6 +28,8 @@ class LinkBlock(blocks.StructBlock):
 
     def clean(self, value):
         value = super().clean(value)
+        if not self.required and is_blank(self, value):
+            return value
         if bool(value.get("page")) == bool(value.get("url")):
             raise blocks.StructBlockValidationError(
                 block_errors={"page": ValidationError(_("Choose a page or enter a URL."))}

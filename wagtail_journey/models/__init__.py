@@ -6,6 +6,12 @@ from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.ratelimit import RateLimitCounter
+from wagtail_journey.models.reports import (
+    DailyMetric,
+    ReportContactDay,
+    ReportSession,
+    StageEntry,
+)
 from wagtail_journey.models.scoring import (
     DecayRun,
     LifecycleTransition,
@@ -24,6 +30,7 @@ __all__ = [
     "ConsentPurposeVersion",
     "ConsentRecord",
     "Contact",
+    "DailyMetric",
     "DailyPageStat",
     "DecayRun",
     "DeviceClass",
@@ -35,11 +42,14 @@ __all__ = [
     "PageJourneyStage",
     "TrackingBatch",
     "RateLimitCounter",
+    "ReportContactDay",
+    "ReportSession",
     "ScoreChange",
     "ScoringRule",
     "Segment",
     "SegmentMembership",
     "Suppression",
+    "StageEntry",
     "TaggedContact",
     "Touchpoint",
     "Visitor",

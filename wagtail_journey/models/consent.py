@@ -140,7 +140,7 @@ class ConsentRecord(models.Model):
 
     Rows are never edited except to stamp a double-opt-in confirmation; a
     withdrawal is a new row. The contact's current state for a purpose is its
-    latest row (see privacy.consent.has_consent).
+    latest deciding row (see privacy.consent.deciding_records).
     """
 
     class Action(models.TextChoices):
@@ -193,6 +193,17 @@ class ConsentRecord(models.Model):
     double_opt_in = models.BooleanField(_("double opt-in required"), default=False)
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
     confirmation_sent_at = models.DateTimeField(_("confirmation email sent"), null=True, blank=True)
+    # Why no confirmation email is sent for this grant (blank: one is due or
+    # was sent). See privacy.double_opt_in.schedule_confirmation.
+    confirmation_skipped = models.CharField(
+        _("confirmation email not sent"),
+        max_length=16,
+        blank=True,
+        choices=[
+            ("throttled", _("Too many confirmation emails to this address")),
+            ("already", _("Consent already confirmed")),
+        ],
+    )
 
     class Meta:
         verbose_name = _("consent record")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.db import models
+from django.db import IntegrityError, models, transaction
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from taggit.managers import TaggableManager
-from taggit.models import TaggedItemBase
+from taggit.managers import TaggableManager, _TaggableManager
+from taggit.models import Tag, TaggedItemBase
 
 
 class JourneyStage(models.TextChoices):
@@ -17,6 +18,81 @@ class JourneyStage(models.TextChoices):
     CONVERSION = "conversion", _("Conversion")
     RETENTION = "retention", _("Retention")
     ADVOCACY = "advocacy", _("Advocacy")
+
+
+class ContactEmailField(models.EmailField):
+    """An email column whose form field normalises before validating (admin forms).
+
+    Saving normalises too (Contact.save); this makes the admin's form judge the
+    address as it will be stored, so "ａｎａ@ｘ.ｏｒｇ" is "ana@x.org" there as well.
+    """
+
+    def formfield(self, **kwargs):
+        from wagtail_journey.identity import EmailAddressField
+
+        return super().formfield(**{"form_class": EmailAddressField, **kwargs})
+
+
+def resolve_tag(name: str) -> Tag:
+    """The tag called ``name`` in any case ("VIP" is "vip"), created if none is.
+
+    The oldest of several spellings wins, as in taggit's own case-insensitive
+    mode. Two requests creating one new tag at once: the INSERT runs in a
+    savepoint with the slug set, so the loser's unique-constraint error sends
+    it back to read the winner's row instead of making "vip" and "vip_1".
+    Case-insensitive means what the database's ``iexact`` means (Unicode on
+    PostgreSQL, ASCII letters only on SQLite, where the slug catches the rest).
+    """
+    found = Tag.objects.filter(name__iexact=name).order_by("pk").first()
+    if found is not None:
+        return found
+    slug = Tag(name=name).slugify(name)
+    try:
+        with transaction.atomic():
+            return Tag.objects.create(name=name, slug=slug)
+    except IntegrityError:
+        found = Tag.objects.filter(name__iexact=name).order_by("pk").first()
+        same_slug = Tag.objects.filter(slug=slug).first()
+        if found is None and same_slug and same_slug.name.casefold() == name.casefold():
+            found = same_slug  # "Äpfel" for "äpfel" where iexact is ASCII-only (SQLite)
+    # Same slug, another name ("a b" vs "a-b"): taggit's own slug fallback.
+    return found or Tag.objects.create(name=name)
+
+
+class CaseInsensitiveTags(_TaggableManager):
+    """Contact tags ignore case, whatever the site's TAGGIT_CASE_INSENSITIVE says.
+
+    taggit's switch is site-wide (Wagtail's page tags too), so the package
+    does not rely on it: this manager (taggit's ``TaggableManager(manager=...)``
+    hook) resolves names case-insensitively in add(), set() (the admin's tag
+    field) and remove(), for every writer of contact tags.
+    """
+
+    def _to_tag_model_instances(self, tags, tag_kwargs):
+        tag_model = self.through.tag_model()
+        result: list = []
+        for tag in tags:
+            if isinstance(tag, str):
+                tag = resolve_tag(tag)
+            elif not isinstance(tag, tag_model):
+                raise ValueError(f"Cannot add {tag!r}: expected a tag or a name.")
+            if tag not in result:
+                result.append(tag)
+        return result
+
+    def remove(self, *tags):
+        names = [getattr(t, "name", t) for t in tags]
+        if not names:
+            return
+        match = Q()
+        for name in names:
+            match |= Q(tag__name__iexact=name)
+        stored = (
+            self.through._default_manager.filter(**self._lookup_kwargs())
+            .filter(match)
+            .values_list("tag__name", flat=True)
+        )
+        super().remove(*set(stored))
 
 
 class TaggedContact(TaggedItemBase):
@@ -38,7 +114,7 @@ class Contact(models.Model):
     log; the log stays the truth and a rebuild command recomputes them.
     """
 
-    email = models.EmailField(_("email"), max_length=254, unique=True)
+    email = ContactEmailField(_("email"), max_length=254, unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)
     last_name = models.CharField(_("last name"), max_length=150, blank=True)
     phone = models.CharField(_("phone"), max_length=32, blank=True)
@@ -55,12 +131,20 @@ class Contact(models.Model):
     journey_stage = models.CharField(
         _("journey stage"), max_length=16, choices=JourneyStage.choices, blank=True
     )
-    tags = TaggableManager(through=TaggedContact, blank=True, verbose_name=_("tags"))
+    tags = TaggableManager(
+        through=TaggedContact, blank=True, verbose_name=_("tags"), manager=CaseInsensitiveTags
+    )
     first_touch = models.JSONField(_("first touch"), default=dict, blank=True)
     last_touch = models.JSONField(_("last touch"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
     last_activity_at = models.DateTimeField(_("last activity"), null=True, blank=True)
+    # When the owner of the address first proved control of it (a double
+    # opt-in link confirmed, a tracked email link followed): identity.prove_control.
+    # Until then a form only says what someone typed (docs/architecture.md).
+    email_confirmed_at = models.DateTimeField(
+        _("address confirmed"), null=True, blank=True, editable=False
+    )
     # Written by the decay UPDATE itself (no ledger row per contact): the points
     # decay has taken so far (<= 0; score == ledger sum + decay_total), the ids
     # of the DecayRuns that touched this contact, in order (",3,7"), and the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import BooleanField, Case, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from wagtail.rich_text import expand_db_html
 
 from wagtail_journey.models import (
@@ -53,38 +54,56 @@ def answer_proof(version: ConsentPurposeVersion, action: str) -> dict:
     }
 
 
-def latest_records(contact: Contact) -> dict[str, ConsentRecord]:
-    """The current answer per purpose key for one contact."""
-    result: dict[str, ConsentRecord] = {}
-    for rec in contact.consents.select_related("purpose", "version").order_by("created_at", "id"):
-        result[rec.purpose.key] = rec
-    return result
+def deciding_records() -> QuerySet[ConsentRecord]:
+    """The answers that set a contact's state for a purpose, latest first.
+
+    A grant counts once it is effective (no double opt-in, or confirmed), and
+    from then on: a confirmed grant takes effect when confirmed. A withdrawal
+    counts when made. A grant still waiting for its confirmation changes
+    nothing yet, so re-submitting a form does not suspend a confirmed consent
+    until the new email is confirmed; and a box left unticked on a form
+    (``refused``) is kept as what was answered but withdraws nothing: a form
+    is no proof of who typed the address, and withdrawing goes through the
+    unsubscribe link, the preference centre or the admin (``withdrawn``).
+    """
+    decides = Q(action=ConsentRecord.Action.WITHDRAWN) | (
+        Q(action=ConsentRecord.Action.GRANTED)
+        & (Q(double_opt_in=False) | Q(confirmed_at__isnull=False))
+    )
+    return (
+        ConsentRecord.objects.filter(decides)
+        .annotate(_effective_at=Coalesce("confirmed_at", "created_at"))
+        .order_by("-_effective_at", "-id")
+    )
+
+
+def deciding_record(contact: Contact, purpose_key: str) -> ConsentRecord | None:
+    """The answer that sets ``contact``'s current state for the purpose (or None)."""
+    return deciding_records().filter(contact=contact, purpose__key=purpose_key).first()
 
 
 def has_consent(contact: Contact, purpose_key: str) -> bool:
-    """True if the contact's latest answer for the purpose is an effective grant."""
-    rec = (
-        ConsentRecord.objects.filter(contact=contact, purpose__key=purpose_key)
-        .order_by("-created_at", "-id")
-        .first()
-    )
-    return bool(rec and rec.is_effective)
+    """True if the contact's deciding answer for the purpose is a grant (see deciding_records)."""
+    rec = deciding_record(contact, purpose_key)
+    return bool(rec and rec.action == ConsentRecord.Action.GRANTED)
 
 
 def contacts_with_consent(purpose_key: str) -> QuerySet[Contact]:
-    """Contacts whose latest answer for the purpose counts as consent: one query.
+    """Contacts whose deciding answer for the purpose is a grant: one query.
 
     Used by segments and email sending; no Python loop over contacts.
     """
-    # One correlated subquery: the latest answer, judged where it is found
+    # One correlated subquery: the deciding answer, judged where it is found
     # (three subqueries, one per column, made the database find it three times).
-    counts = Q(action=ConsentRecord.Action.GRANTED) & (
-        Q(double_opt_in=False) | Q(confirmed_at__isnull=False)
-    )
     latest = (
-        ConsentRecord.objects.filter(contact=OuterRef("pk"), purpose__key=purpose_key)
-        .order_by("-created_at", "-id")
-        .annotate(_counts=Case(When(counts, then=Value(True)), default=Value(False)))
+        deciding_records()
+        .filter(contact=OuterRef("pk"), purpose__key=purpose_key)
+        .annotate(
+            _counts=Case(
+                When(action=ConsentRecord.Action.GRANTED, then=Value(True)),
+                default=Value(False),
+            )
+        )
         .values("_counts")[:1]
     )
     return Contact.objects.annotate(_consent=Subquery(latest, output_field=BooleanField())).filter(

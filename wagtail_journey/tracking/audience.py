@@ -127,7 +127,11 @@ def _touchpoint_days(start: date, end: date, page_id: int | None) -> Iterable[di
         .values("day")
         .annotate(
             audience=Count("id", filter=Q(audience_only=True)),
-            consented=Count("id", filter=Q(audience_only=False)),
+            # The view on which consent was given was already counted, before
+            # the choice (collect.py records it again for the visitor's history).
+            consented=Count(
+                "id", filter=Q(audience_only=False, properties__on_consent__isnull=True)
+            ),
         )
         .order_by()
     )

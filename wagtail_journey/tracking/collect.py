@@ -4,6 +4,12 @@ Body (JSON, at most COLLECT_MAX_BYTES)::
 
     {"page": 12, "events": [{"kind": "video_play", "props": {"id": "intro"}}]}
     {"consent": true}          # or false: grant or withdraw analytics consent
+    {"consent": true, "page": 12, "query": "utm_source=x", "ref": "https://..."}
+
+A grant sent with the page it was given on (journey.js sends the page's
+query string and referrer) records that page view for the visitor, with its
+UTM and referrer, so the campaign that brought them is their first touch
+(docs/tracking.md, "The page where consent is given").
 
 Checks, cheapest first: method, content type, size, origin, per-IP rate limit,
 JSON schema, per-visitor rate limit. Answers 204 when accepted (also when the
@@ -20,7 +26,7 @@ import threading
 import time
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -31,7 +37,7 @@ from wagtail_journey.ratelimit import client_ip
 from wagtail_journey.tracking import buffer, jsonbody, ratelimit, visitors
 from wagtail_journey.tracking.stages import stage_for_path
 from wagtail_journey.tracking.useragent import classify
-from wagtail_journey.tracking.utm import clean_text
+from wagtail_journey.tracking.utm import clean_text, external_domain, utm_from_query
 
 logger = logging.getLogger(__name__)
 
@@ -84,10 +90,26 @@ def _clean_props(raw: Any) -> dict | None:
     return props or None
 
 
+#: The longest query string and referrer a consent beacon may carry.
+MAX_LANDING_LENGTH = 1000
+
+
+def parse_landing(data: dict) -> tuple[str, str]:
+    """The ``query`` and ``ref`` of a consent beacon (the page it was given on)."""
+    query, ref = data.get("query", ""), data.get("ref", "")
+    for value in (query, ref):
+        if not isinstance(value, str) or len(value) > MAX_LANDING_LENGTH:
+            raise Invalid(_("Invalid page address."))
+    if (query or ref) and data.get("consent") is not True:
+        raise Invalid(_("Unexpected payload."))
+    return query, ref
+
+
 def parse_payload(data: Any) -> tuple[int | None, list[tuple[str, dict | None]], bool | None]:
     """Validate the JSON body: (page id, [(kind, props)], consent choice)."""
-    if not isinstance(data, dict) or set(data) - {"page", "events", "consent"}:
+    if not isinstance(data, dict) or set(data) - {"page", "events", "consent", "query", "ref"}:
         raise Invalid(_("Unexpected payload."))
+    parse_landing(data)
     page = data.get("page")
     if page is not None and (
         isinstance(page, bool) or not isinstance(page, int) or not 0 < page < 2**31
@@ -161,7 +183,8 @@ def collect(request: HttpRequest) -> HttpResponse:
         return _error(413, _("Payload too large."))
     try:
         # parse_payload refuses nesting and cleans every string: no second walk.
-        page_id, events, consent = parse_payload(jsonbody.loads(body, max_depth=None))
+        data = jsonbody.loads(body, max_depth=None)
+        page_id, events, consent = parse_payload(data)
     except ValueError:
         return _error(400, _("Invalid JSON."))
     except Invalid as exc:
@@ -177,11 +200,45 @@ def collect(request: HttpRequest) -> HttpResponse:
     else:
         state = visitors.resolve(request, create=False)
     response = HttpResponse(status=204)
+    if state.granted_now and page_id is not None:
+        _record_consent_page_view(request, state, page_id, *parse_landing(data), device)
     # Per-visitor events are recorded (or buffered) within the visitor's limit.
     if events and state.per_visitor and not _record_events(request, state, page_id, events, device):
         return _error(429, _("Too many requests. Please slow down."))
     visitors.apply_cookies(state, request, response)
     return response
+
+
+def _record_consent_page_view(request, state, page_id, query, ref, device) -> None:
+    """The page on which analytics consent was just given, as the visitor's page view.
+
+    Its view was served before the choice (counted anonymously, or as
+    audience-only in ``exempt`` mode), so its UTM and referrer would be lost
+    and the next page would be the first touch. Recorded once, when the grant
+    is new; ``on_consent`` marks it so the Audience report does not count the
+    same view twice.
+    """
+    from wagtail.models import Page
+
+    from wagtail_journey import record
+
+    path = page_path(page_id)
+    if path is None:
+        return
+    properties: dict[str, Any] = {"on_consent": True}
+    domain = external_domain(ref, request)
+    if domain:
+        properties["ref"] = domain
+    record(
+        "page_view",
+        visitor=state.visitor,
+        page=Page(pk=page_id, path=path),
+        session=state.session,
+        device=device,
+        journey_stage=stage_for_path(path) or "",
+        utm=utm_from_query(QueryDict(query.lstrip("?"))) if query else None,
+        properties=properties,
+    )
 
 
 def _visitor_limit() -> tuple[int, int]:

@@ -70,10 +70,15 @@ def record_shop_event(
     currency: str | None = None,
     properties: Mapping[str, Any] | None = None,
     occurred_at=None,
+    authenticated: bool = False,
 ) -> Touchpoint:
     """Validate a shop event and record it; the same order (or event id) is stored once.
 
-    ``request`` lends its visitor (stitched when it consented to analytics).
+    ``request`` lends its visitor (when it consented to analytics). A guest
+    checkout's email proves nothing about the browser (identity.py): the
+    browser joins the contact only when the event created it, or with
+    ``authenticated=True``, the shop saying its customer signed in on this
+    browser (identity.prove_control with ``how="shop_login"``).
     Raises a translated ValidationError on bad input, storing nothing.
     """
     if kind not in SHOP_KINDS:
@@ -111,17 +116,26 @@ def record_shop_event(
     else:
         dedupe = f"shop:{event_id}" if event_id else None
 
-    from wagtail_journey import record
+    from django.db import transaction
 
-    return record(
-        kind,
-        email=email,
-        contact=contact,
-        visitor=visitor,
-        occurred_at=occurred_at,
-        properties=props,
-        dedupe_key=dedupe,
-    )
+    from wagtail_journey import record
+    from wagtail_journey.identity import get_or_create_contact, prove_control
+
+    with transaction.atomic():
+        if authenticated and visitor is not None:
+            if contact is None and email:
+                contact, _created = get_or_create_contact(email)
+            if contact is not None:
+                prove_control(visitor, contact, "shop_login")
+        return record(
+            kind,
+            email=email,
+            contact=contact,
+            visitor=visitor,
+            occurred_at=occurred_at,
+            properties=props,
+            dedupe_key=dedupe,
+        )
 
 
 # --- HTTP endpoint -----------------------------------------------------------
@@ -207,6 +221,7 @@ def shop_event(request: HttpRequest) -> HttpResponse:
             currency=_opt_str(data.get("currency")),
             properties=props if isinstance(props, dict) else None,
             occurred_at=occurred_at,
+            authenticated=data.get("authenticated") is True,
         )
     except ValidationError as exc:
         return _error(400, " ".join(exc.messages))

@@ -54,10 +54,14 @@ def host_of(url: str) -> str:
 
 def referrer_domain(request: HttpRequest) -> str:
     """The external referrer's domain ("" for direct traffic and internal links)."""
-    ref = request.META.get("HTTP_REFERER")
-    if not ref:
+    return external_domain(request.META.get("HTTP_REFERER") or "", request)
+
+
+def external_domain(url: str, request: HttpRequest) -> str:
+    """The domain of ``url`` unless it is this site's own ("" then, or when invalid)."""
+    if not url:
         return ""
-    host = host_of(ref)
+    host = host_of(url)
     own = request.get_host().split(":")[0].lower().removeprefix("www.")
     return "" if host == own else host
 

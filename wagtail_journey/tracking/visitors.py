@@ -45,6 +45,7 @@ class VisitorState:
     set_visitor_cookie: bool = False
     clear_visitor_cookie: bool = False
     consent_cookie: str | None = None  # "1"/"0" to set, "" to delete, None to leave
+    granted_now: bool = False  # this request turned analytics consent on
 
     @property
     def per_visitor(self) -> bool:
@@ -143,12 +144,15 @@ def grant_consent(request: HttpRequest) -> VisitorState:
     key, _ = _cookie_key(request)
     visitor = _lookup(key)
     created = visitor is None
+    granted_now = created or visitor.consented_at is None or visitor.audience_only
     if created:
         visitor = Visitor.objects.create(consented_at=now, audience_only=False)
-    elif visitor.consented_at is None or visitor.audience_only:
+    elif granted_now:
         Visitor.objects.filter(pk=visitor.pk).update(consented_at=now, audience_only=False)
         visitor.consented_at, visitor.audience_only = now, False
-    state = VisitorState(FULL, visitor, set_visitor_cookie=created, consent_cookie="1")
+    state = VisitorState(
+        FULL, visitor, set_visitor_cookie=created, consent_cookie="1", granted_now=granted_now
+    )
     state.session, state.new_session = _session(request)
     request._wj_state = state
     return state

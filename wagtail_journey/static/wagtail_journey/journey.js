@@ -31,7 +31,13 @@
   }
   function consent(granted) {
     banner(false);
-    return fetch(ep, { method: "POST", body: body({ consent: !!granted }), credentials: "same-origin" })
+    var o = { consent: !!granted };
+    // A grant names the page it is given on, with its query (UTM) and referrer:
+    // the server records this view, so the campaign that brought them is kept.
+    if (granted && page) {
+      o.page = page; o.query = location.search.slice(1, 1000); o.ref = d.referrer.slice(0, 1000);
+    }
+    return fetch(ep, { method: "POST", body: body(o), credentials: "same-origin" })
       .then(function (r) { on = !!granted && r.ok; return on; });
   }
   function seen() { if (!d.hidden) { active += Date.now() - since; since = Date.now(); } }

@@ -15,6 +15,7 @@ from django.utils import timezone
 from wagtail.models import Page, Site
 
 from demo.models import ArticlePage, HomePage
+from demo.report_demo import load_report_demo
 from wagtail_journey import record
 from wagtail_journey.models import (
     ConsentPurpose,
@@ -66,6 +67,7 @@ class Command(BaseCommand):
         self._scoring(home, pages)
         self._contacts(pages)
         landing = self._landing_page(home)
+        load_report_demo([home, *pages.values()], landing)
         self._segments(pages)
         self._audience([home, *pages.values(), landing])
         self._email_templates()
@@ -126,9 +128,15 @@ class Command(BaseCommand):
                 )
             contact = Contact.objects.create(email=email, first_name=first, last_name=last)
             # Identifying the visitor scores the anonymous page views it
-            # brings and lets the score thresholds apply.
+            # brings and lets the score thresholds apply. (A real site links
+            # a browser only on proof of control: identity.prove_control.)
             record(
-                "identified", contact=contact, visitor=visitor, occurred_at=now - timedelta(hours=1)
+                "identified",
+                contact=contact,
+                visitor=visitor,
+                identify=True,
+                properties={"how": "demo"},
+                occurred_at=now - timedelta(hours=1),
             )
 
     def _audience(self, pages: list[Page]) -> None:
@@ -269,6 +277,7 @@ class Command(BaseCommand):
             home, "privacy-policy", "Privacy policy", "How we use your data and your rights."
         )
         purposes = self._purposes(privacy_page)
+        customer_stories = ArticlePage.objects.get(slug="customer-stories")
         body = [
             {
                 "type": "hero",
@@ -287,6 +296,15 @@ class Command(BaseCommand):
                         {"title": "Scores you can explain", "text": "Every point has a reason."},
                     ],
                 },
+            },
+            {
+                "type": "rich_text",
+                "value": (
+                    "<h2>Why this guide</h2><p>Bought lists bounce, annoy and break the law. "
+                    "This guide shows how to grow an audience that asked to hear from you, "
+                    "with <b>consent you can prove</b> and journeys that follow what people "
+                    "actually do.</p>"
+                ),
             },
             {
                 "type": "testimonial",
@@ -324,6 +342,14 @@ class Command(BaseCommand):
                     "success_message": "<p>Thank you! Check your inbox.</p>",
                     "tags": "guide",
                     "journey_stage": "consideration",
+                },
+            },
+            {
+                "type": "cta",
+                "value": {
+                    "label": "Read customer stories",
+                    "page": customer_stories.pk,
+                    "style": "secondary",
                 },
             },
         ]
