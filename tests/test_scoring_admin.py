@@ -79,6 +79,27 @@ def test_live_count_endpoint(editor, client):
     assert bad["count"] is None and bad["error"]
 
 
+def test_live_count_with_an_empty_group_counts_the_others(editor):
+    Contact.objects.create(email="a@example.com", score=70)
+    Contact.objects.create(email="b@example.com", score=10)
+
+    def post(*second_group_rules):
+        score = ("score", {"min": 50, "max": "", "negate": ""})
+        groups = [
+            ("group", {"match": "all", "rules": streamfield([score])}),
+            ("group", {"match": "all", "rules": streamfield(list(second_group_rules))}),
+        ]
+        data = nested_form_data({"match": "all", "rules": streamfield(groups)})
+        return editor.post(reverse("wagtail_journey_segment_count"), data).json()
+
+    assert post() == {"count": 1, "label": "1 contact matches these rules."}
+    # A rule left half-filled: words, not "Validation error in StreamBlock".
+    assert post(("tag", {"tag": "", "negate": ""})) == {
+        "count": None,
+        "error": "Complete the rules to see how many contacts match.",
+    }
+
+
 def test_live_count_needs_permission(client, django_user_model):
     user = django_user_model.objects.create_user("viewer", password="x")
     user.user_permissions.add(Permission.objects.get(codename="access_admin"))
@@ -188,3 +209,22 @@ def test_rebuild_and_csv_import_views(editor):
     assert "1 contact added. 1 address is not a contact." in response.content.decode()
     page = editor.get(f"/admin/wagtail_journey/segment/inspect/{static.pk}/").content.decode()
     assert "a@example.com" in page
+
+
+def test_segment_page_describes_rules_in_words(editor, article):
+    segment = make_segment(
+        "Readers",
+        group(
+            r("visited_page", page=article.pk, include_subpages=True, within_days=30),
+            r("lifecycle_stage", stages=["lead", "mql"]),
+            match="any",
+        ),
+        group(r("tag", tag="vip", negate=True), r("event_count", kind="video_play", at_least=2)),
+    )
+    page = editor.get(f"/admin/wagtail_journey/segment/inspect/{segment.pk}/").content.decode()
+    assert (
+        f"Visited a page: page “{article.title}”, or its subpages, within the last 30 days"
+        " or Lifecycle stage: Lead, Marketing qualified lead"
+    ) in page
+    assert "Not: Has tag: “vip” and Number of events: touchpoint kind “Video play”" in page
+    assert "StreamValue" not in page and "{&#x27;" not in page and "&lt;" not in page

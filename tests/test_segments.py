@@ -246,7 +246,8 @@ def test_incremental_update_is_a_fixed_number_of_queries(home_page, article):
         record("page_view", contact=contact, page=article)
         with CaptureQueriesContext(connection) as ctx:
             update_contact_segments(contact.pk)
-        return len(ctx.captured_queries)
+        # The test's own transaction adds a savepoint pair (the worker runs in autocommit).
+        return len([q for q in ctx.captured_queries if "SAVEPOINT" not in q["sql"]])
 
     small, large = queries_for_one_touchpoint(5), queries_for_one_touchpoint(500)
     # segment list, one query testing all 50 segments, current memberships.
@@ -260,8 +261,9 @@ def test_incremental_update_within_max_queries(article, django_assert_max_num_qu
     contact = Contact.objects.create(email="probe@example.com", score=10)
     update_contact_segments(contact.pk)  # warm the compiled-rules cache
     Contact.objects.filter(pk=contact.pk).update(score=30)
-    # 20 segments entered: the same handful of statements as for one.
-    with django_assert_max_num_queries(10):
+    # 20 segments entered: the same handful of statements as for one (one of them
+    # recounts their members; two are the test transaction's savepoint pair).
+    with django_assert_max_num_queries(12):
         entered, left = update_contact_segments(contact.pk)
     assert len(entered) == 20 and left == []
 

@@ -436,7 +436,7 @@ def explain_score(contact: Contact, limit: int = 100) -> ScoreExplanation:
     """
     sums = ledger_sums(contact)
     shares = decay_shares(contact, sums)
-    rows = contact.score_changes.select_related("rule", "touchpoint").order_by(
+    rows = contact.score_changes.select_related("rule", "touchpoint__page").order_by(
         "-after_decay_run", "-occurred_at", "-id"
     )[:limit]
     keyed = [

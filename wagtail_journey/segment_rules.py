@@ -27,20 +27,23 @@ from django.db.models import (
     DateTimeField,
     Exists,
     ExpressionWrapper,
+    F,
     FloatField,
+    Func,
+    Model,
     OuterRef,
     Q,
     Subquery,
     Sum,
     Value,
 )
-from django.db.models.fields.json import KT
-from django.db.models.functions import Cast, Coalesce, Now
+from django.db.models.functions import Coalesce, Now
 from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
 from wagtail_journey.events import NOT_MACHINE_MADE
+from wagtail_journey.kinds import kind_label
 from wagtail_journey.models import JourneyStage, TaggedContact, Touchpoint
 
 PROPERTY_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
@@ -59,6 +62,29 @@ class RuleType:
 
     def q(self, value) -> Q:
         raise NotImplementedError
+
+    def describe(self, value) -> str:
+        """The rule in words for editors ("Score range: at least 50"); each
+        field's label and value as the editor chose it (labels of choices,
+        page titles), so registered rule types read well without code."""
+        parts = []
+        fields = self.fields()
+        for name, block in fields:
+            raw = value.get(name)
+            # A rule's only field needs no label ("Has tag: “vip”").
+            label = "" if len(fields) == 1 else str(block.label).lower()
+            if name == "within_days" and raw:
+                parts.append(_("within the last %(days)s days") % {"days": raw})
+            elif name == "kind" and raw:
+                parts.append(f"{label} “{kind_label(raw)}”")
+            elif raw is True:
+                parts.append(label)
+            elif text := describe_value(block, raw):
+                parts.append(f"{label} {text}".strip())
+        text = str(self.label)
+        if parts:
+            text = _("%(rule)s: %(details)s") % {"rule": text, "details": ", ".join(parts)}
+        return _("Not: %(rule)s") % {"rule": text} if value.get("negate") else text
 
     def block(self) -> blocks.StructBlock:
         return blocks.StructBlock(
@@ -96,11 +122,41 @@ def rules_stream_block() -> blocks.StreamBlock:
                     label=_("Contacts match"),
                 ),
             ),
-            ("rules", blocks.StreamBlock(rule_blocks, label=_("Rules"))),
+            # Optional: a group just added has no rules yet; an empty group is
+            # skipped when compiling, not an error (the live count keeps working).
+            ("rules", blocks.StreamBlock(rule_blocks, label=_("Rules"), required=False)),
         ],
         label=_("Group of rules"),
     )
     return blocks.StreamBlock([("group", group)])
+
+
+def describe_value(block: blocks.Block, value) -> str:
+    """One field of a rule as text ('' when empty)."""
+    if value in (None, "", [], False):
+        return ""
+    if isinstance(block, blocks.ChoiceBlock | blocks.MultipleChoiceBlock):
+        labels = {str(k): str(v) for k, v in block.field.choices}
+        values = value if isinstance(value, list | tuple) else [value]
+        return ", ".join(labels.get(str(v), str(v)) for v in values)
+    if isinstance(value, str | Model):  # text, a page or a snippet: its name, quoted
+        return f"“{value}”"
+    return str(value)
+
+
+def describe_rules(rules, match: str) -> list[str]:
+    """A segment's groups in words, one line per group."""
+    lines = []
+    for group in rules or []:
+        value = group.value
+        texts = []
+        for child in value["rules"]:
+            rt = _rule_types.get(child.block_type)
+            texts.append(rt.describe(child.value) if rt else str(child.block_type))
+        if texts:
+            joiner = str(_(" or ")) if value["match"] == "any" else str(_(" and "))
+            lines.append(joiner.join(texts))
+    return lines
 
 
 def compile_rule(block_type: str, value) -> Q:
@@ -144,6 +200,63 @@ def page_filter(value, *, required: bool = True) -> dict:
     return {"page_id": page.pk}
 
 
+class JSONNumber(Func):
+    """A JSON property as a number, or NULL when the visitor sent anything else.
+
+    Properties come from browsers and shops: a plain CAST of ``"12 €"`` or of a
+    nested object fails the whole statement (the reaction, the rebuild, every
+    other segment tested in the same query). Only JSON numbers are read; text,
+    booleans, objects and missing keys are NULL, so a rule over them simply does
+    not match. PostgreSQL reads them as ``numeric`` (no float overflow for
+    ``1e400``), SQLite as REAL (its integer SUM would overflow).
+    """
+
+    output_field = FloatField()
+
+    def __init__(self, field: str, key: str):
+        if not PROPERTY_RE.match(key):
+            raise RuleError(_("%(name)s is not a valid property name.") % {"name": key})
+        self.key = key
+        super().__init__(F(field))
+
+    def as_sql(self, compiler, connection, **extra):
+        raise NotImplementedError(f"JSONNumber has no SQL for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        sql = (
+            f"(CASE WHEN jsonb_typeof({column} -> %s) = 'number' "
+            f"THEN ({column} ->> %s)::numeric END)"
+        )
+        return sql, (*params, self.key, *params, self.key)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        column, params = compiler.compile(self.source_expressions[0])
+        path = f'$."{self.key}"'
+        sql = (
+            f"(CASE WHEN json_type({column}, %s) IN ('integer', 'real') "
+            f"THEN CAST(json_extract({column}, %s) AS REAL) END)"
+        )
+        return sql, (*params, path, *params, path)
+
+
+class Number(Func):
+    """A number parameter of the type JSONNumber yields (numeric on PostgreSQL:
+    comparing numeric with double precision casts the sum and can overflow)."""
+
+    output_field = FloatField()
+
+    def __init__(self, number: float):
+        self.number = float(number)
+        super().__init__()
+
+    def as_sql(self, compiler, connection, **extra):
+        return "%s", (self.number,)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return "CAST(%s AS numeric)", (repr(self.number),)
+
+
 def within_block():
     return blocks.IntegerBlock(
         required=False, min_value=1, label=_("Within the last (days)"), help_text=_("Empty: ever.")
@@ -185,7 +298,12 @@ class LifecycleRule(RuleType):
     label = _("Lifecycle stage")
 
     def fields(self):
-        return [("stages", blocks.MultipleChoiceBlock(choices=_lifecycle_choices))]
+        return [
+            (
+                "stages",
+                blocks.MultipleChoiceBlock(choices=_lifecycle_choices, label=_("Stages")),
+            )
+        ]
 
     def q(self, value):
         return Q(lifecycle_stage__in=list(value.get("stages") or []))
@@ -197,7 +315,12 @@ class JourneyRule(RuleType):
     label = _("Journey stage")
 
     def fields(self):
-        return [("stages", blocks.MultipleChoiceBlock(choices=JourneyStage.choices))]
+        return [
+            (
+                "stages",
+                blocks.MultipleChoiceBlock(choices=JourneyStage.choices, label=_("Stages")),
+            )
+        ]
 
     def q(self, value):
         return Q(journey_stage__in=list(value.get("stages") or []))
@@ -238,6 +361,13 @@ class VisitedPageRule(RuleType):
         return Q(Exists(touchpoints("page_view", value.get("within_days"), **page_filter(value))))
 
 
+def _form_choices():
+    """The site's forms by page title and form name (the rule stores the block id)."""
+    from wagtail_journey.pages import site_forms
+
+    return [(key, f"{page.title} — {name}") for page, key, name in site_forms()]
+
+
 @register_rule_type
 class SubmittedFormRule(RuleType):
     name = "submitted_form"
@@ -246,7 +376,10 @@ class SubmittedFormRule(RuleType):
     def fields(self):
         return [
             ("page", blocks.PageChooserBlock(label=_("On page"))),
-            ("form", blocks.CharBlock(required=False, label=_("Form key (optional)"))),
+            (
+                "form",
+                blocks.ChoiceBlock(choices=_form_choices, required=False, label=_("Form")),
+            ),
             ("within_days", within_block()),
         ]
 
@@ -325,11 +458,11 @@ class EventSumRule(RuleType):
         total = Subquery(
             tps.order_by()
             .values("contact")
-            .annotate(t=Sum(Cast(KT(f"properties__{prop}"), FloatField())))
+            .annotate(t=Sum(JSONNumber("properties", prop)))
             .values("t")[:1],
             output_field=FloatField(),
         )
-        return Q(GreaterThanOrEqual(Coalesce(total, 0.0), float(value["at_least"])))
+        return Q(GreaterThanOrEqual(Coalesce(total, Number(0)), Number(value["at_least"])))
 
 
 def _before_after():

@@ -14,10 +14,23 @@ import csv
 import io
 import logging
 from collections.abc import Iterable
+from contextlib import nullcontext
 
-from django.db import connection, transaction
-from django.db.models import BooleanField, ExpressionWrapper, Q, QuerySet
+from django.db import DatabaseError, connection, transaction
+from django.db.models import (
+    BooleanField,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from wagtail_journey.events import dispatch, reaction
 from wagtail_journey.identity import normalize_email
@@ -73,6 +86,21 @@ def segment_problem(segment: Segment) -> str:
     return ""
 
 
+def refresh_member_counts(segment_ids: Iterable[int], **also) -> None:
+    """Recount the stored ``member_count`` of these segments in one UPDATE, from
+    the membership rows themselves (so it cannot drift from the member list)."""
+    members = (
+        SegmentMembership.objects.filter(segment=OuterRef("pk"))
+        .order_by()
+        .values("segment")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    Segment.objects.filter(pk__in=list(segment_ids)).update(
+        member_count=Coalesce(Subquery(members, output_field=IntegerField()), Value(0)), **also
+    )
+
+
 def preview_count(rules, match: str) -> int:
     """Live count while editing (one COUNT query)."""
     return Contact.objects.filter(compile_rules(rules, match)).count()
@@ -126,18 +154,41 @@ def _subquery_sql(q: Q) -> tuple[str, tuple]:
     return sql, tuple(params)
 
 
+def database_problem(exc: Exception) -> str:
+    """What editors read when the database refused a segment's query."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return _("The database could not evaluate these rules (%(error)s).") % {"error": first_line}
+
+
+def record_problem(segment_id: int, problem: str) -> None:
+    """Store why a segment cannot be computed: the listing and the edit screen
+    show it, and incremental updates skip the segment until it is saved or
+    rebuilt successfully."""
+    logger.warning("Segment %s cannot be computed: %s", segment_id, problem)
+    Segment.objects.filter(pk=segment_id).update(error=problem[:2000])
+
+
 def rebuild_segment(segment: Segment, *, record: bool = True) -> tuple[int, int]:
     """Apply the difference between stored and computed membership; returns
     (entered, left). Raises RuleError (and stores it on the segment) when a
-    rule cannot be compiled."""
+    rule cannot be compiled or the database refuses the query; nothing of the
+    rebuild is kept then."""
     if not segment.is_dynamic:
         return 0, 0
-    now = timezone.now()
     try:
-        q = compile_segment(segment)
+        return _rebuild(segment, record=record)
     except RuleError as exc:
-        Segment.objects.filter(pk=segment.pk).update(error=str(exc))
+        record_problem(segment.pk, str(exc))
         raise
+    except DatabaseError as exc:
+        problem = database_problem(exc)
+        record_problem(segment.pk, problem)
+        raise RuleError(problem) from exc
+
+
+def _rebuild(segment: Segment, *, record: bool) -> tuple[int, int]:
+    now = timezone.now()
+    q = compile_segment(segment)
     sql, params = _subquery_sql(q)
     qn = connection.ops.quote_name
     m = qn(SegmentMembership._meta.db_table)
@@ -169,10 +220,7 @@ def rebuild_segment(segment: Segment, *, record: bool = True) -> tuple[int, int]
         if record:
             _record_changes(segment, ENTERED, entered, now)
             _record_changes(segment, LEFT, left, now)
-        count = SegmentMembership.objects.filter(segment=segment).count()
-        Segment.objects.filter(pk=segment.pk).update(
-            member_count=count, last_rebuilt_at=now, error=""
-        )
+        refresh_member_counts([segment.pk], last_rebuilt_at=now, error="")
     return len(entered), len(left)
 
 
@@ -182,10 +230,58 @@ def rebuild_all_segments() -> dict[int, tuple[int, int] | str]:
     for segment in Segment.objects.filter(active=True, kind=Segment.Kind.DYNAMIC):
         try:
             results[segment.pk] = rebuild_segment(segment)
-        except RuleError as exc:
-            logger.warning("Segment %s cannot be rebuilt: %s", segment.pk, exc)
+        except RuleError as exc:  # recorded on the segment by rebuild_segment
+            results[segment.pk] = str(exc)
+        except Exception as exc:  # one segment never stops the others
+            logger.exception("Segment %s cannot be rebuilt", segment.pk)
+            record_problem(segment.pk, database_problem(exc))
             results[segment.pk] = str(exc)
     return results
+
+
+#: Above this many contacts, saving a segment computes its members in a worker
+#: task instead of the editor's request.
+INLINE_REBUILD_MAX_CONTACTS = 20_000
+
+
+class Materialised:
+    """What saving a segment did about its members, for the admin's message."""
+
+    def __init__(self, *, deferred: bool = False, problem: str = ""):
+        self.deferred, self.problem = deferred, problem
+
+
+def materialise_segment(segment: Segment) -> Materialised:
+    """Bring a just-saved dynamic segment's members up to date: inline for a
+    small site, in a django-q2 task (after commit) for a large one."""
+    if not segment.is_dynamic:
+        return Materialised()
+    if Contact.objects.count() > INLINE_REBUILD_MAX_CONTACTS:
+        pk = segment.pk
+
+        def enqueue() -> None:
+            from django_q.tasks import async_task
+
+            async_task("wagtail_journey.segments.rebuild_segment_task", pk)
+
+        transaction.on_commit(enqueue)
+        return Materialised(deferred=True)
+    try:
+        rebuild_segment(segment)
+    except RuleError as exc:
+        return Materialised(problem=str(exc))
+    return Materialised()
+
+
+def rebuild_segment_task(segment_id: int) -> tuple[int, int] | str:
+    """Worker: rebuild one segment (a problem is recorded on it, not raised)."""
+    segment = Segment.objects.filter(pk=segment_id).first()
+    if segment is None:
+        return "gone"
+    try:
+        return rebuild_segment(segment)
+    except RuleError as exc:
+        return str(exc)
 
 
 # --- incremental --------------------------------------------------------------------
@@ -208,7 +304,7 @@ def compiled_segments() -> dict[int, Q]:
             try:
                 _compiled[segment.pk] = (segment.updated_at, compile_segment(segment))
             except RuleError as exc:
-                Segment.objects.filter(pk=segment.pk).update(error=str(exc))
+                record_problem(segment.pk, str(exc))
                 current.pop(segment.pk, None)
     return {pk: _compiled[pk][1] for pk in current if pk in _compiled}
 
@@ -241,22 +337,56 @@ def _membership_sql(compiled: dict[int, Q]) -> tuple[str, list, int]:
     return cached[1], list(cached[2]), cached[3]
 
 
-def update_contact_segments(contact_id: int) -> tuple[list[int], list[int]]:
-    """Re-test one contact against every dynamic segment; returns (entered, left)
-    segment ids. A fixed number of queries, whatever the number of contacts."""
-    compiled = compiled_segments()
-    if not compiled:
-        return [], []
+def _test_contact(compiled: dict[int, Q], contact_id: int) -> dict[str, object] | None:
+    """One row: for each segment, whether the contact matches (None: no contact)."""
     sql, params, pos = _membership_sql(compiled)
     params[pos] = contact_id
-    with connection.cursor() as cursor:
+    # Inside a caller's transaction a failure must not abort it: a savepoint
+    # then (in autocommit, as in the worker, a failed statement leaves nothing).
+    guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
+    with guard, connection.cursor() as cursor:
         cursor.execute(sql, params)
         values = cursor.fetchone()
         names = [col[0] for col in cursor.description]
-    if values is None:
+    return None if values is None else dict(zip(names, values, strict=True))
+
+
+def _test_contact_each(compiled: dict[int, Q], contact_id: int) -> tuple[set[int], set[int]]:
+    """The slow path after the combined query failed: each segment on its own,
+    so the one the database refuses is recorded and the others still apply.
+    Returns (segments matched, segments that failed)."""
+    should: set[int] = set()
+    failed: set[int] = set()
+    for pk, q in compiled.items():
+        try:
+            with transaction.atomic():
+                if Contact.objects.filter(q, pk=contact_id).exists():
+                    should.add(pk)
+        except DatabaseError as exc:
+            record_problem(pk, database_problem(exc))
+            failed.add(pk)
+    return should, failed
+
+
+def update_contact_segments(contact_id: int) -> tuple[list[int], list[int]]:
+    """Re-test one contact against every dynamic segment; returns (entered, left)
+    segment ids. A fixed number of queries, whatever the number of contacts
+    (more only when the database refuses a segment, which is then recorded)."""
+    compiled = compiled_segments()
+    if not compiled:
         return [], []
-    row = dict(zip(names, values, strict=True))
-    should = {pk for pk in compiled if row[f"s{pk}"]}
+    try:
+        row = _test_contact(compiled, contact_id)
+    except DatabaseError:
+        logger.warning("Testing contact %s against all segments failed; one by one", contact_id)
+        if not Contact.objects.filter(pk=contact_id).exists():
+            return [], []
+        should, failed = _test_contact_each(compiled, contact_id)
+        compiled = {pk: q for pk, q in compiled.items() if pk not in failed}
+    else:
+        if row is None:
+            return [], []
+        should = {pk for pk in compiled if row[f"s{pk}"]}
     current = set(
         SegmentMembership.objects.filter(
             contact_id=contact_id, segment_id__in=list(compiled)
@@ -277,6 +407,7 @@ def update_contact_segments(contact_id: int) -> tuple[list[int], list[int]]:
             )
         if leave:
             SegmentMembership.objects.filter(contact_id=contact_id, segment_id__in=leave).delete()
+        refresh_member_counts([*enter, *leave])
         _record_contact_changes(contact_id, enter, leave, now)
     return enter, leave
 
@@ -331,9 +462,7 @@ def add_static_members(segment: Segment, contact_ids: Iterable[int]) -> int:
             batch_size=2000,
         )
         _record_changes(segment, ENTERED, new, now)
-        Segment.objects.filter(pk=segment.pk).update(
-            member_count=SegmentMembership.objects.filter(segment=segment).count()
-        )
+        refresh_member_counts([segment.pk])
     return len(new)
 
 
@@ -348,9 +477,7 @@ def remove_static_members(segment: Segment, contact_ids: Iterable[int]) -> int:
         )
         SegmentMembership.objects.filter(segment=segment, contact_id__in=gone).delete()
         _record_changes(segment, LEFT, gone, now)
-        Segment.objects.filter(pk=segment.pk).update(
-            member_count=SegmentMembership.objects.filter(segment=segment).count()
-        )
+        refresh_member_counts([segment.pk])
     return len(gone)
 
 

@@ -102,3 +102,26 @@ def test_editor_sees_the_live_count_follow_the_rules(page: Page, people, live_se
     expect(page.get_by_role("textbox", name="Tag")).to_have_count(0)
     expect(count).to_have_text(label(matching(10)))
     assert not page.context.outside_requests
+
+
+def test_an_empty_group_never_shows_a_validation_error(page: Page, people, live_server):
+    """A group just added has no rules: the count stays a count (issue 9, item 24)."""
+    sign_in(page)
+    page.goto("/admin/wagtail_journey/segment/create/")
+    count = page.locator("#wj-live-count")
+    groups = page.locator("[data-contentpath='rules']").first
+    add_block(page, groups)
+    rules = groups.locator("[data-contentpath='rules']").first
+    add_block(page, rules, "Score range")
+    page.get_by_role("spinbutton", name="At least").fill("10")
+    expect(count).to_have_text(label(matching(10)))
+    add_block(page, groups)  # a second group, still empty
+    page.wait_for_timeout(1200)  # the count refreshes 600 ms after a click
+    expect(count).to_have_text(label(matching(10)))
+    expect(count).not_to_contain_text("StreamBlock")
+    # An incomplete rule says what to do, in words.
+    second = groups.locator("[data-contentpath='rules']").last
+    add_block(page, second, "Has tag")
+    expect(count).to_have_text("Complete the rules to see how many contacts match.")
+    page.screenshot(path="/tmp/editor-shots/live-count-empty-group.png", full_page=True)
+    assert not page.context.outside_requests

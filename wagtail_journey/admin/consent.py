@@ -1,7 +1,9 @@
 """Consent purposes as snippets: editors write the checkbox text, versions are kept."""
 
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import Panel
+from wagtail.admin.ui.tables import BooleanColumn
 
 from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.models import ConsentPurpose
@@ -25,7 +27,15 @@ class ConsentPurposeViewSet(JourneySnippetViewSet):
     icon = "tick-inverse"
     menu_label = _("Consent purposes")
     add_to_admin_menu = False
-    list_display = ["name", "key", "version", "required", "double_opt_in", "is_marketing"]
+    list_display = [
+        "name",
+        "key",
+        "version",
+        *(
+            BooleanColumn(name, label=capfirst(ConsentPurpose._meta.get_field(name).verbose_name))
+            for name in ("required", "double_opt_in", "is_marketing")
+        ),
+    ]
     inspect_view_enabled = True
     inspect_view_fields = ["name", "key", "text", "required", "double_opt_in", "version"]
 

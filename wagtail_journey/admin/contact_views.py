@@ -9,8 +9,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from wagtail_modeladmin.views import InspectView
 
+from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.models import Contact, Segment, Touchpoint
 from wagtail_journey.scoring import MAX_MANUAL_CHANGE, add_manual_change, explain_score
 from wagtail_journey.segments import add_static_members, remove_static_members
@@ -22,7 +22,7 @@ class StageForm(forms.Form):
     stage = forms.ChoiceField(label=gettext_lazy("Move to stage"), choices=lifecycle_choices)
 
 
-class ContactInspectView(InspectView):
+class ContactInspectView(ReadableInspectView):
     def get_template_names(self):
         return ["wagtail_journey/admin/contact_inspect.html"]
 
@@ -41,7 +41,7 @@ class ContactInspectView(InspectView):
             memberships=contact.segment_memberships.select_related("segment").order_by("segment"),
             static_segments=Segment.objects.filter(kind=Segment.Kind.STATIC),
             can_change=self.request.user.has_perm("wagtail_journey.change_contact"),
-            action_url=reverse("wagtail_journey_contact_action", args=[contact.pk]),
+            contact_action_url=reverse("wagtail_journey_contact_action", args=[contact.pk]),
         )
         return context
 

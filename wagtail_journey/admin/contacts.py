@@ -2,38 +2,94 @@
 
 from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel, ObjectList
 from wagtail_modeladmin.options import ModelAdminGroup
 
 from wagtail_journey.admin import audience
 from wagtail_journey.admin.base import JourneyModelAdmin
+from wagtail_journey.admin.contact_form import ContactForm
 from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
+from wagtail_journey.admin.display import when
+from wagtail_journey.admin.filters import labelled_filter
 from wagtail_journey.admin.guard import guard_urls
+from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.admin.permissions import ReadOnlyPermissionHelper
 from wagtail_journey.admin.scoring import LifecycleTransitionAdmin, ScoringRuleAdmin
 from wagtail_journey.admin.segments import SegmentAdmin
 from wagtail_journey.admin.submissions import FormSubmissionAdmin
+from wagtail_journey.kinds import kind_choices, kind_label
 from wagtail_journey.models import Contact, DailyPageStat, Touchpoint
+from wagtail_journey.stages import lifecycle_choices
+
+LifecycleFilter = labelled_filter("lifecycle_stage", _("lifecycle stage"), lifecycle_choices)
+KindFilter = labelled_filter("kind", _("kind"), kind_choices)
 
 
 class ContactAdmin(JourneyModelAdmin):
     model = Contact
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Contacts")
     menu_icon = "user"
     list_display = (
         "email",
         "full_name",
         "score",
-        "lifecycle_stage",
+        "lifecycle",
         "journey_stage",
-        "last_activity_at",
+        "last_activity",
     )
-    list_filter = ("lifecycle_stage", "journey_stage")
+    list_filter = (LifecycleFilter, "journey_stage")
     search_fields = ("email", "first_name", "last_name")
     inspect_view_enabled = True
     inspect_view_class = ContactInspectView
-    # Decay bookkeeping (run ids): the score explanation below shows the runs.
-    inspect_view_fields_exclude = ("decay_runs", "last_decay_run")
+    inspect_view_fields = (
+        "email",
+        "first_name",
+        "last_name",
+        "phone",
+        "owner",
+        "journey_stage",
+        "first_touch",
+        "last_touch",
+        "created_at",
+        "last_activity_at",
+    )
     list_per_page = 50
+    edit_handler = ObjectList(
+        [
+            FieldPanel("email"),
+            FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
+            FieldRowPanel([FieldPanel("phone"), FieldPanel("owner")]),
+            FieldPanel("lifecycle_stage"),
+            FieldPanel("tags"),
+            MultiFieldPanel(
+                [
+                    HelpPanel(template="wagtail_journey/admin/contact_score_panel.html"),
+                    FieldRowPanel([FieldPanel("score_adjustment"), FieldPanel("score_note")]),
+                ],
+                heading=_("Score"),
+            ),
+            HelpPanel(template="wagtail_journey/admin/contact_derived_panel.html"),
+        ],
+        base_form_class=ContactForm,
+    )
+
+    def full_name(self, obj):
+        return obj.full_name
+
+    full_name.short_description = _("Name")
+
+    def lifecycle(self, obj):
+        return dict(lifecycle_choices()).get(obj.lifecycle_stage, obj.lifecycle_stage)
+
+    lifecycle.short_description = _("Lifecycle stage")
+    lifecycle.admin_order_field = "lifecycle_stage"
+
+    def last_activity(self, obj):
+        return when(obj.last_activity_at) or "—"
+
+    last_activity.short_description = _("Last activity")
+    last_activity.admin_order_field = "last_activity_at"
 
     def get_admin_urls_for_registration(self):
         return (
@@ -48,17 +104,36 @@ class ContactAdmin(JourneyModelAdmin):
 
 class TouchpointAdmin(JourneyModelAdmin):
     model = Touchpoint
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = _("Touchpoints")
     menu_icon = "list-ul"
     permission_helper_class = ReadOnlyPermissionHelper
-    list_display = ("occurred_at", "kind", "contact", "page", "journey_stage")
-    list_filter = ("kind", "journey_stage")
+    list_display = ("when", "kind_display", "contact", "page_title", "journey_stage")
+    list_filter = (KindFilter, "journey_stage")
     search_fields = ("kind", "contact__email")
     inspect_view_enabled = True
+    inspect_view_class = ReadableInspectView
     list_per_page = 50
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("contact", "page")
+
+    def when(self, obj):
+        return when(obj.occurred_at)
+
+    when.short_description = _("When")
+    when.admin_order_field = "occurred_at"
+
+    def kind_display(self, obj):
+        return kind_label(obj.kind)
+
+    kind_display.short_description = _("Kind")
+    kind_display.admin_order_field = "kind"
+
+    def page_title(self, obj):
+        return obj.page.title if obj.page_id else "—"
+
+    page_title.short_description = _("Page")
 
 
 class JourneyAdminGroup(ModelAdminGroup):

@@ -4,20 +4,29 @@ inspect page with members, rebuild and CSV import (thin glue)."""
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import DatabaseError
+from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import re_path
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel
-from wagtail_modeladmin.views import InspectView
+from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, ObjectList
+from wagtail_modeladmin.views import CreateView, EditView
 
 from wagtail_journey.admin.base import JourneyModelAdmin
+from wagtail_journey.admin.base_form import JourneyAdminForm
+from wagtail_journey.admin.display import when
+from wagtail_journey.admin.filters import labelled_filter
+from wagtail_journey.admin.inspect import ReadableInspectView
 from wagtail_journey.models import Segment
-from wagtail_journey.segment_rules import RuleError
+from wagtail_journey.segment_rules import RuleError, describe_rules
 from wagtail_journey.segments import (
+    database_problem,
     import_static_csv,
+    materialise_segment,
     preview_count,
     rebuild_segment,
     segment_problem,
@@ -44,9 +53,16 @@ def live_count(request):
         rules = field.clean(raw)
         match = request.POST.get("match", "all")
         count = preview_count(rules, "any" if match == "any" else "all")
-    except (ValidationError, RuleError) as exc:
-        message = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-        return JsonResponse({"count": None, "error": message})
+    except ValidationError:
+        # StreamField errors are per block ("Validation error in StreamBlock"):
+        # the form shows them on save; while typing, say what to do instead.
+        return JsonResponse(
+            {"count": None, "error": _("Complete the rules to see how many contacts match.")}
+        )
+    except RuleError as exc:
+        return JsonResponse({"count": None, "error": str(exc)})
+    except DatabaseError as exc:
+        return JsonResponse({"count": None, "error": database_problem(exc)})
     return JsonResponse(
         {
             "count": count,
@@ -67,7 +83,40 @@ class CsvImportForm(forms.Form):
     )
 
 
-class SegmentInspectView(InspectView):
+class ProblemPanel(HelpPanel):
+    """Why the segment being edited cannot be computed (nothing when fine)."""
+
+    class BoundPanel(HelpPanel.BoundPanel):
+        def get_context_data(self, parent_context=None):
+            context = super().get_context_data(parent_context)
+            segment = self.instance
+            context["problem"] = (segment_problem(segment) or segment.error) if segment.pk else ""
+            return context
+
+
+class MaterialiseMixin:
+    """Saving a segment computes its members (inline, or in a task when large),
+    so the listing never shows 0 members for a segment that has some."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        outcome = materialise_segment(self.instance)
+        if outcome.problem:
+            messages.error(self.request, outcome.problem)
+        elif outcome.deferred:
+            messages.info(self.request, _("Its members are being computed in the background."))
+        return response
+
+
+class SegmentCreateView(MaterialiseMixin, CreateView):
+    pass
+
+
+class SegmentEditView(MaterialiseMixin, EditView):
+    pass
+
+
+class SegmentInspectView(ReadableInspectView):
     def get_template_names(self):
         return ["wagtail_journey/admin/segment_inspect.html"]
 
@@ -78,6 +127,8 @@ class SegmentInspectView(InspectView):
         context.update(
             segment=segment,
             problem=problem or segment.error,
+            member_count=segment.memberships.count(),
+            rules_text=describe_rules(segment.rules, segment.match) if segment.is_dynamic else [],
             members=(
                 []
                 if problem
@@ -91,26 +142,58 @@ class SegmentInspectView(InspectView):
 
 class SegmentAdmin(JourneyModelAdmin):
     model = Segment
+    empty_value_display = "—"  # as the inspect pages and custom columns
     menu_label = gettext_lazy("Segments")
     menu_icon = "group"
-    list_display = ("name", "kind", "member_count", "last_rebuilt_at", "problem_display")
-    list_filter = ("kind", "active")
+    list_display = ("name", "kind_display", "members", "last_rebuilt", "problem_display")
+    inspect_view_fields = ("name", "description", "kind", "active", "last_rebuilt_at")
+    list_filter = (
+        labelled_filter("kind", gettext_lazy("kind"), lambda: Segment.Kind.choices),
+        "active",
+    )
     search_fields = ("name",)
     inspect_view_enabled = True
     inspect_view_class = SegmentInspectView
+    create_view_class = SegmentCreateView
+    edit_view_class = SegmentEditView
     form_view_extra_js = ["wagtail_journey/js/segment-live-count.js"]
     panels = [
+        ProblemPanel(template="wagtail_journey/admin/segment_problem_panel.html"),
         FieldRowPanel([FieldPanel("name"), FieldPanel("kind"), FieldPanel("active")]),
         FieldPanel("description"),
         FieldPanel("match"),
         FieldPanel("rules"),
         HelpPanel(template="wagtail_journey/admin/live_count_panel.html"),
     ]
+    edit_handler = ObjectList(panels, base_form_class=JourneyAdminForm)
+
+    def get_queryset(self, request):
+        # Counted from the membership rows shown on the segment's page, so the
+        # two always agree (the stored count is a cache for code, not for people).
+        return super().get_queryset(request).annotate(live_members=Count("memberships"))
+
+    def kind_display(self, obj):
+        return capfirst(obj.get_kind_display())
+
+    kind_display.short_description = gettext_lazy("Kind")
+    kind_display.admin_order_field = "kind"
+
+    def last_rebuilt(self, obj):
+        return when(obj.last_rebuilt_at) or "—"
+
+    last_rebuilt.short_description = gettext_lazy("Last rebuilt")
+    last_rebuilt.admin_order_field = "last_rebuilt_at"
+
+    def members(self, obj):
+        return obj.live_members
+
+    members.short_description = gettext_lazy("Members")
+    members.admin_order_field = "live_members"
 
     def problem_display(self, obj):
         return segment_problem(obj) or obj.error or "—"
 
-    problem_display.short_description = gettext_lazy("problem")
+    problem_display.short_description = gettext_lazy("Problem")
 
     def get_admin_urls_for_registration(self):
         return (

@@ -273,9 +273,14 @@ class LifecycleTransition(models.Model):
         ordering = ["min_score", "kind"]
 
     def __str__(self) -> str:
+        # Labels, not slugs: this is the transition's name in the admin.
+        from wagtail_journey.kinds import kind_label
+        from wagtail_journey.stages import lifecycle_choices
+
+        stage = dict(lifecycle_choices()).get(self.stage, self.stage)
         if self.kind:
-            return _("%(kind)s → %(stage)s") % {"kind": self.kind, "stage": self.stage}
-        return _("score ≥ %(score)s → %(stage)s") % {"score": self.min_score, "stage": self.stage}
+            return _("%(kind)s → %(stage)s") % {"kind": kind_label(self.kind), "stage": stage}
+        return _("Score ≥ %(score)s → %(stage)s") % {"score": self.min_score, "stage": stage}
 
     def clean(self) -> None:
         from wagtail_journey.stages import lifecycle_stages

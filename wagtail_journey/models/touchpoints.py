@@ -104,4 +104,11 @@ class Touchpoint(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+        from django.utils import formats, timezone
+
+        from wagtail_journey.kinds import kind_label
+
+        when = self.occurred_at
+        if when is not None and timezone.is_aware(when):
+            when = timezone.localtime(when)
+        return f"{kind_label(self.kind)} · {formats.date_format(when, 'DATETIME_FORMAT')}"
