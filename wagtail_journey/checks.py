@@ -241,7 +241,15 @@ def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list:
         return []  # E010 says why
     errors = []
     anymail = getattr(settings, "ANYMAIL", {}) or {}
-    if not anymail.get("WEBHOOK_SECRET") and not getattr(settings, "ANYMAIL_WEBHOOK_SECRET", None):
+    # Only a provider posts webhooks: the console, file and test backends have none.
+    backend_path = getattr(settings, "EMAIL_BACKEND", "") or ""
+    uses_esp = backend_path.startswith("anymail.backends.") and not backend_path.startswith(
+        "anymail.backends.test"
+    )
+    no_secret = not anymail.get("WEBHOOK_SECRET") and not getattr(
+        settings, "ANYMAIL_WEBHOOK_SECRET", None
+    )
+    if uses_esp and no_secret:
         errors.append(
             Warning(
                 "ANYMAIL['WEBHOOK_SECRET'] is not set: anyone can post fake delivery, bounce "

@@ -21,8 +21,17 @@ def test_the_example_site_passes():
     assert ids() == []
 
 
-def test_a_missing_webhook_secret_is_a_warning():
-    assert ids({"ANYMAIL": {}}) == ["wagtail_journey.W075"]
+def test_a_missing_webhook_secret_is_a_warning_with_a_provider():
+    postmark = "anymail.backends.postmark.EmailBackend"
+    assert ids({"ANYMAIL": {}, "EMAIL_BACKEND": postmark}) == ["wagtail_journey.W075"]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    ["django.core.mail.backends.console.EmailBackend", "anymail.backends.test.EmailBackend"],
+)
+def test_no_provider_needs_no_webhook_secret(backend):
+    assert ids({"ANYMAIL": {}, "EMAIL_BACKEND": backend}) == []
 
 
 def test_wagtails_jobs_not_on_django_q_is_a_warning():
