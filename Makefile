@@ -22,6 +22,8 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev,postgres,redis]'
 	touch $(STAMP)
 
+# Links in the demo's emails (unsubscribe, clicks) point at the demo's own address.
+demo: export WAGTAILADMIN_BASE_URL ?= http://$(DEMO_HOST):$(DEMO_PORT)
 demo: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) createcachetable

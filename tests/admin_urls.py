@@ -116,6 +116,15 @@ def make_one_of_each(page) -> dict:
     purpose = ConsentPurpose.objects.create(name="News", key="news", text="<p>News</p>")
     stage = PageJourneyStage.objects.create(page=page, stage="awareness")
     stat = DailyPageStat.objects.create(day=date.today(), page=page, views=3, visitors=2)
+    from tests.emails.helpers import make_template
+    from wagtail_journey.emails.sending import queue_template
+    from wagtail_journey.emails.suppression import suppress
+    from wagtail_journey.models import Broadcast
+
+    template = make_template()
+    outbound, _ = queue_template(template, contact, idempotency_key="admin-urls")
+    suppression, _ = suppress(PERSONAL[0], "editor", "asked by phone")
+    broadcast = Broadcast.objects.create(name="News", template=template, segment=segment)
     return {
         "contact": contact,
         "submission": submission,
@@ -126,4 +135,8 @@ def make_one_of_each(page) -> dict:
         "purpose": purpose,
         "stage": stage,
         "stat": stat,
+        "template": template,
+        "outbound": outbound,
+        "suppression": suppression,
+        "broadcast": broadcast,
     }

@@ -300,3 +300,33 @@ def test_manage_py_check_prints_warnings_and_carries_on():
         "\tHINT: Check the spelling against docs/settings.md.\n\n"
         "System check identified 1 issue (1 silenced).\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "check_id"),
+    [
+        ("EMAIL_SCANNER_USER_AGENTS", "mimecast", "E070"),
+        ("EMAIL_SCANNER_USER_AGENTS", ["Mimecast"], "E070"),
+        ("EMAIL_MACHINE_CLICK_SECONDS", -1, "E071"),
+        ("EMAIL_CLICK_IDENTIFY_DAYS", 0, "E071"),
+        ("EMAIL_TEST_RATE_LIMIT", (10,), "E072"),
+        ("EMAIL_TEST_RATE_LIMIT", (0, 60), "E072"),
+    ],
+)
+def test_email_settings_are_checked(key, value, check_id):
+    from wagtail_journey.checks import check_email_content
+
+    with override_settings(WAGTAIL_JOURNEY={key: value}):
+        assert [e.id for e in check_email_content()] == [f"wagtail_journey.{check_id}"]
+
+
+def test_the_pure_python_mjml_package_is_an_error(monkeypatch):
+    from importlib import metadata
+
+    from wagtail_journey.checks import check_email_content
+
+    real = metadata.distribution
+    monkeypatch.setattr(
+        metadata, "distribution", lambda name: object() if name == "mjml" else real(name)
+    )
+    assert [e.id for e in check_email_content()] == ["wagtail_journey.E073"]

@@ -8,7 +8,6 @@ nothing listens.
 
 import json
 import socket
-from datetime import timedelta
 
 import pytest
 from django.core import mail
@@ -17,8 +16,9 @@ from django_q.conf import Conf
 
 from tests.forms_helpers import form_id, hidden_values, make_landing_page, make_purposes
 from tests.tracking.conftest import BROWSER_UA
-from wagtail_journey.models import ConsentRecord, FormSubmission, Touchpoint
-from wagtail_journey.privacy.double_opt_in import send_unsent_confirmations
+from wagtail_journey.emails.sending import sweep
+from wagtail_journey.models import ConsentRecord, FormSubmission, OutboundEmail, Touchpoint
+from wagtail_journey.models.outbound import OutboundStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -91,14 +91,14 @@ def test_pages_forms_and_beacons_work_and_nothing_is_lost(redis_down, home_page,
 
     # The confirmation email could not be queued: it waits in the database...
     marketing = ConsentRecord.objects.get(purpose__key="marketing")
-    assert marketing.confirmation_sent_at is None
+    row = OutboundEmail.objects.get(context__consent_record=marketing.pk)
+    assert row.status == OutboundStatus.PENDING
     assert len(mail.outbox) == 0
     # ...and the minute sweep sends it, once.
-    ConsentRecord.objects.filter(pk=marketing.pk).update(
-        created_at=marketing.created_at - timedelta(minutes=5)
-    )
-    assert send_unsent_confirmations() == 1
-    assert send_unsent_confirmations() == 0
+    assert sweep().get("sent") == 1
+    assert not sweep().get("sent")
+    row.refresh_from_db()
+    assert row.status == OutboundStatus.SENT
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["down@example.com"]
     assert "http://testserver/journey/confirm/" in mail.outbox[0].body
 

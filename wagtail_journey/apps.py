@@ -25,10 +25,13 @@ class WagtailJourneyConfig(AppConfig):
     def ready(self) -> None:
         # Registering checks and the built-in reactions needs the app registry;
         # both modules are light and only define functions.
-        from django.db.models.signals import post_migrate
+        from django.db.models.signals import post_migrate, pre_delete
 
         from wagtail_journey import checks, install_checks, reactions, schedules  # noqa: F401
+        from wagtail_journey.emails import sending, webhooks  # noqa: F401
+        from wagtail_journey.models import Contact
         from wagtail_journey.tracking import attribution, stages  # noqa: F401
 
         stages.connect_signals()
+        pre_delete.connect(sending.forget_contact, sender=Contact, dispatch_uid="wj_outbound")
         post_migrate.connect(schedules.on_post_migrate, sender=self, dispatch_uid="wj_schedules")

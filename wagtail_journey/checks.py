@@ -224,6 +224,156 @@ def check_journey_settings(app_configs: Any = None, **kwargs: Any) -> list:
     return errors
 
 
+#: Email delivery settings that must be positive whole numbers.
+EMAIL_POSITIVE_INTS = (
+    "EMAIL_BATCH_SIZE",
+    "EMAIL_MAX_ATTEMPTS",
+    "EMAIL_RETRY_SECONDS",
+    "EMAIL_SENDING_STALE_SECONDS",
+    "UNSUBSCRIBE_MAX_AGE_DAYS",
+)
+
+
+@register(Tags.compatibility)
+def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list:
+    """Email delivery: provider webhooks, the task backend, the delivery settings."""
+    if not isinstance(getattr(settings, "WAGTAIL_JOURNEY", {}) or {}, dict):
+        return []  # E010 says why
+    errors = []
+    anymail = getattr(settings, "ANYMAIL", {}) or {}
+    # Only a provider posts webhooks: the console, file and test backends have none.
+    backend_path = getattr(settings, "EMAIL_BACKEND", "") or ""
+    uses_esp = backend_path.startswith("anymail.backends.") and not backend_path.startswith(
+        "anymail.backends.test"
+    )
+    no_secret = not anymail.get("WEBHOOK_SECRET") and not getattr(
+        settings, "ANYMAIL_WEBHOOK_SECRET", None
+    )
+    if uses_esp and no_secret:
+        errors.append(
+            Warning(
+                "ANYMAIL['WEBHOOK_SECRET'] is not set: anyone can post fake delivery, bounce "
+                "and unsubscribe events to your provider webhooks.",
+                hint="Set it to 'user:long-random-password' and give the same credentials to "
+                "your email provider's webhook URL (docs/email-delivery.md).",
+                id="wagtail_journey.W075",
+            )
+        )
+    backend = (getattr(settings, "TASKS", {}) or {}).get("default", {}).get("BACKEND", "")
+    if backend != "wagtail_journey.tasks_backend.DjangoQBackend":
+        errors.append(
+            Warning(
+                "Wagtail's background jobs (search and reference index updates) do not run on "
+                "django-q2: " + (f"TASKS uses {backend}." if backend else "TASKS is not set."),
+                hint="Set TASKS = {'default': {'BACKEND': "
+                "'wagtail_journey.tasks_backend.DjangoQBackend'}} so one qcluster runs them.",
+                id="wagtail_journey.W076",
+            )
+        )
+    for key in EMAIL_POSITIVE_INTS:
+        value = getattr(journey_settings, key)
+        if not _positive_int(value):
+            errors.append(
+                Error(
+                    f"WAGTAIL_JOURNEY[{key!r}] is {value!r}; it must be a positive whole number.",
+                    hint="See docs/settings.md for its meaning and default.",
+                    id="wagtail_journey.E075",
+                )
+            )
+    cap = journey_settings.EMAIL_FREQUENCY_CAP
+    if cap is not None and not (
+        isinstance(cap, list | tuple) and len(cap) == 2 and all(_positive_int(v) for v in cap)
+    ):
+        errors.append(
+            Error(
+                f"WAGTAIL_JOURNEY['EMAIL_FREQUENCY_CAP'] is {cap!r}.",
+                hint="Use None or (messages, hours), e.g. (3, 24).",
+                id="wagtail_journey.E076",
+            )
+        )
+    quiet = journey_settings.EMAIL_QUIET_HOURS
+    if quiet is not None and not (
+        isinstance(quiet, list | tuple)
+        and len(quiet) == 2
+        and all(isinstance(h, int) and not isinstance(h, bool) and 0 <= h <= 23 for h in quiet)
+        and quiet[0] != quiet[1]
+    ):
+        errors.append(
+            Error(
+                f"WAGTAIL_JOURNEY['EMAIL_QUIET_HOURS'] is {quiet!r}.",
+                hint="Use None or (start hour, end hour) in TIME_ZONE, e.g. (21, 8).",
+                id="wagtail_journey.E077",
+            )
+        )
+    return errors
+
+
+def _positive_pair(value: Any) -> bool:
+    return (
+        isinstance(value, (tuple, list))
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)
+    )
+
+
+@register(Tags.compatibility)
+def check_email_content(app_configs: Any = None, **kwargs: Any) -> list:
+    """Settings of email templates and click tracking (E070-E073)."""
+    if not isinstance(getattr(settings, "WAGTAIL_JOURNEY", {}) or {}, dict):
+        return []  # E010 says so
+    errors = []
+    agents = journey_settings.EMAIL_SCANNER_USER_AGENTS
+    if not isinstance(agents, (list, tuple)) or not all(
+        isinstance(a, str) and a and a == a.lower() for a in agents
+    ):
+        errors.append(
+            Error(
+                "WAGTAIL_JOURNEY['EMAIL_SCANNER_USER_AGENTS'] must be a list of lower-case, "
+                "non-empty strings.",
+                hint="For example ['mimecast', 'proofpoint'].",
+                id="wagtail_journey.E070",
+            )
+        )
+    for key, minimum in (("EMAIL_MACHINE_CLICK_SECONDS", 0), ("EMAIL_CLICK_IDENTIFY_DAYS", 1)):
+        value = getattr(journey_settings, key)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            errors.append(
+                Error(
+                    f"WAGTAIL_JOURNEY['{key}'] is {value!r}.",
+                    hint=f"Use a whole number of at least {minimum}.",
+                    id="wagtail_journey.E071",
+                )
+            )
+    if not _positive_pair(journey_settings.EMAIL_TEST_RATE_LIMIT):
+        errors.append(
+            Error(
+                "WAGTAIL_JOURNEY['EMAIL_TEST_RATE_LIMIT'] must be (messages, seconds).",
+                hint="For example (10, 3600): ten test emails per editor per hour.",
+                id="wagtail_journey.E072",
+            )
+        )
+    errors += _check_mjml()
+    return errors
+
+
+def _check_mjml() -> list:
+    """mjml-python and the pure-Python ``mjml`` package install the same module."""
+    from importlib import metadata
+
+    try:
+        metadata.distribution("mjml")
+    except metadata.PackageNotFoundError:
+        return []
+    return [
+        Error(
+            "The pure-Python 'mjml' package is installed: it replaces the module of "
+            "'mjml-python', which renders wagtail_journey's emails.",
+            hint="pip uninstall mjml && pip install --force-reinstall mjml-python",
+            id="wagtail_journey.E073",
+        )
+    ]
+
+
 @register(Tags.compatibility)
 def check_public_links(app_configs: Any = None, **kwargs: Any) -> list:
     """Links in emails are built from configuration (wagtail_journey.links), never the Host."""

@@ -127,6 +127,63 @@ DEFAULTS: dict[str, Any] = {
     # Full rebuild of every dynamic segment (schedule "journey-segment-rebuild"),
     # in minutes; relative-time rules ("visited within 7 days") age through it.
     "SEGMENT_REBUILD_MINUTES": 60,
+    # --- Email delivery (docs/email-delivery.md) ---
+    # Messages claimed and sent per batch by one worker task.
+    "EMAIL_BATCH_SIZE": 100,
+    # Marketing messages per contact at most, as (count, hours), e.g. (3, 24);
+    # None sets no cap. A message over the cap is skipped with that reason.
+    "EMAIL_FREQUENCY_CAP": None,
+    # Quiet hours for marketing messages as (start hour, end hour) in TIME_ZONE,
+    # e.g. (21, 8); messages due then wait until the end. None: no quiet hours.
+    "EMAIL_QUIET_HOURS": None,
+    # Tries for a provider that cannot be reached or answers "try later"
+    # (HTTP 429/5xx), waiting EMAIL_RETRY_SECONDS * 2**(try - 1) in between.
+    "EMAIL_MAX_ATTEMPTS": 5,
+    "EMAIL_RETRY_SECONDS": 60,
+    # A message claimed this many seconds ago and still "sending" (its worker
+    # died) is marked "unknown" for a person to check; never resent blindly.
+    "EMAIL_SENDING_STALE_SECONDS": 900,
+    # Unsubscribe links (and List-Unsubscribe headers) stay valid this long.
+    "UNSUBSCRIBE_MAX_AGE_DAYS": 365,
+    # An address that receives unsubscribe requests by email, added to the
+    # List-Unsubscribe header as a mailto: URL (None: the https URL only).
+    "UNSUBSCRIBE_MAILTO": None,
+    # --- Email content (docs/emails.md) ---
+    # The sender's postal address, shown in the footer of marketing emails
+    # whose template has no footer block of its own (anti-spam laws ask for it).
+    "EMAIL_POSTAL_ADDRESS": "",
+    # A click on a tracked link this many seconds or less after the message was
+    # sent is taken as a mail scanner's, not a person's: recorded but flagged,
+    # never scored, counted as engagement or used to trigger flows.
+    "EMAIL_MACHINE_CLICK_SECONDS": 10,
+    # User-agent fragments (lower case) of link scanners and mail proxies; a
+    # click from one is flagged the same way. Bots known to ua-parser are too.
+    "EMAIL_SCANNER_USER_AGENTS": [
+        "barracuda",
+        "mimecast",
+        "proofpoint",
+        "messagelabs",
+        "symantec",
+        "forcepoint",
+        "trendmicro",
+        "sophos",
+        "safelinks",
+        "microsoft office",
+        "googleimageproxy",
+        "yahoomailproxy",
+        "python-requests",
+        "curl/",
+        "wget/",
+        "go-http-client",
+        "headlesschrome",
+        "phantomjs",
+    ],
+    # A click joins the clicking browser to the contact (it proves control of
+    # the address) only on a link at most this many days old: an old message
+    # forwarded to someone else must not hand them the contact's history.
+    "EMAIL_CLICK_IDENTIFY_DAYS": 30,
+    # "Send a test to me" in the template admin: (messages, seconds) per editor.
+    "EMAIL_TEST_RATE_LIMIT": (10, 3600),
     # Report roll-ups: today and yesterday are recomputed this often, in minutes
     # (schedule "journey-report-rollup"); reports are that fresh.
     "REPORT_ROLLUP_MINUTES": 15,

@@ -27,7 +27,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, Value, When
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone
 
 from wagtail_journey.identity import get_or_create_contact, identify_visitor
@@ -61,7 +61,6 @@ SERVER_KINDS = SYSTEM_KINDS | frozenset(
     {
         "page_view",
         "form_submitted",
-        "identified",
         "unsubscribed",
         "subject_erased",
     }
@@ -88,6 +87,22 @@ SERVER_KIND_PREFIXES = (
 def is_server_kind(kind: str) -> bool:
     """True for a kind only the server records (never accepted from a browser)."""
     return kind in SERVER_KINDS or kind.startswith(SERVER_KIND_PREFIXES)
+
+
+#: Touchpoint property (``True``) of events that look machine-made: a mail
+#: scanner's click, a proxy's open. They are recorded, for the record and the
+#: statistics, but no reaction runs for them (no score, stage, segment or
+#: flow) and segment rules and rebuilds do not count them.
+MACHINE_MADE = "machine"
+
+
+#: The touchpoints that are not machine-made, for querysets (a NULL column or
+#: key must not drop a row, so not ``exclude(properties__machine=True)``).
+NOT_MACHINE_MADE = Q(properties__isnull=True) | ~Q(properties__has_key=MACHINE_MADE)
+
+
+def is_machine_made(touchpoint: Touchpoint) -> bool:
+    return bool(touchpoint.properties and touchpoint.properties.get(MACHINE_MADE))
 
 
 @dataclass(frozen=True)
@@ -308,7 +323,7 @@ def _current_contact_id(visitor: Visitor) -> int | None:
 
 
 def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> None:
-    if touchpoint.audience_only:
+    if touchpoint.audience_only or is_machine_made(touchpoint):
         return
     for r in reactions():
         if r.deferred != deferred or r.name in chain:
@@ -333,7 +348,7 @@ def _deferred_names(kind: str, has_contact: bool = True) -> frozenset[str]:
 
 
 def _schedule_deferred(touchpoint: Touchpoint) -> None:
-    if touchpoint.audience_only:
+    if touchpoint.audience_only or is_machine_made(touchpoint):
         return
     chain = _chain.get()
     pending = _deferred_names(touchpoint.kind, touchpoint.contact_id is not None)
@@ -485,7 +500,7 @@ def run_history(
     here follow the causal chain as in record(). Audience-only touchpoints are
     never passed on (the exemption forbids combining them with a person).
     """
-    touchpoints = [tp for tp in touchpoints if not tp.audience_only]
+    touchpoints = [tp for tp in touchpoints if not tp.audience_only and not is_machine_made(tp)]
     if not touchpoints:
         return
     chain = _chain.get()

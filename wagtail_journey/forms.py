@@ -23,7 +23,7 @@ from wagtail.rich_text import expand_db_html
 
 from wagtail_journey.blocks.form import choice_list, field_name
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.identity import clean_email
+from wagtail_journey.identity import EmailAddressField, clean_email
 from wagtail_journey.models import Contact
 
 TOKEN_SALT = "wagtail_journey.form"  # noqa: S105 (a signing namespace, not a secret)
@@ -207,8 +207,8 @@ def _make_field(v: Any) -> forms.Field:
     if kind in ("singleline", "email", "phone", "hidden"):
         validators.append(no_line_breaks)
     if kind == "email":
-        from wagtail_journey.identity import EmailAddressField
-
+        # Validated as it will be stored (normalised), kept on the submission as typed.
+        validators.append(contact_email_validator)
         return EmailAddressField(
             keep_typed=True, max_length=max_length, validators=validators, **common
         )

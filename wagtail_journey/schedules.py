@@ -9,7 +9,6 @@ from wagtail_journey.conf import journey_settings
 
 
 def wanted() -> dict[str, dict]:
-    from wagtail_journey.privacy.double_opt_in import SWEEP_SCHEDULE, SWEEP_TASK
     from wagtail_journey.tracking.retention import SCHEDULE_NAME, TASK
 
     schedules = {
@@ -23,9 +22,14 @@ def wanted() -> dict[str, dict]:
             "schedule_type": "I",
             "minutes": int(journey_settings.SEGMENT_REBUILD_MINUTES),
         },
-        # Confirmation emails whose task was never queued (broker down) or lost.
-        SWEEP_SCHEDULE: {"func": SWEEP_TASK, "schedule_type": "I", "minutes": 1},
     }
+    from wagtail_journey.emails.sending import SWEEP_SCHEDULE, SWEEP_TASK
+
+    # Messages are sent as they are queued; this re-drives what is due (lost
+    # tasks, a broker that was down, retries, scheduled sends) and marks dead
+    # workers' claims unknown.
+    schedules[SWEEP_SCHEDULE] = {"func": SWEEP_TASK, "schedule_type": "I", "minutes": 1}
+
     from wagtail_journey.reports import rollup
 
     schedules[rollup.SCHEDULE_NAME] = {

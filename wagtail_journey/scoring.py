@@ -50,7 +50,7 @@ from wagtail_journey.decay import (  # noqa: F401 - re-exported
     run_decay,
     stamp_replayed_rows,
 )
-from wagtail_journey.events import SYSTEM_KINDS, reaction
+from wagtail_journey.events import NOT_MACHINE_MADE, SYSTEM_KINDS, reaction
 from wagtail_journey.models import Contact, ScoreChange, ScoringRule, Touchpoint
 
 logger = logging.getLogger(__name__)
@@ -516,7 +516,9 @@ def replay_rules(contact_ids: Iterable[int] | None = None, batch_size: int = 500
             by_kind[r.kind].append(r)
         paths = page_paths(r.page_id for r in rules if r.include_subpages)
         ledger = ScoreChange.objects.filter(reason=ScoreChange.Reason.RULE)
-        tps = Touchpoint.objects.filter(contact__isnull=False, kind__in=list(by_kind))
+        tps = Touchpoint.objects.filter(
+            NOT_MACHINE_MADE, contact__isnull=False, kind__in=list(by_kind)
+        )
         if contact_ids is not None:
             ids = list(contact_ids)
             ledger = ledger.filter(contact_id__in=ids)

@@ -42,6 +42,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
 
+from wagtail_journey.events import NOT_MACHINE_MADE
 from wagtail_journey.kinds import kind_label
 from wagtail_journey.models import JourneyStage, TaggedContact, Touchpoint
 
@@ -175,7 +176,8 @@ def ago(days: int):
 
 
 def touchpoints(kind: str | list[str], within_days=None, **filters):
-    qs = Touchpoint.objects.filter(contact=OuterRef("pk"), **filters)
+    # A scanner's click (events.MACHINE_MADE) counts for nothing.
+    qs = Touchpoint.objects.filter(NOT_MACHINE_MADE, contact=OuterRef("pk"), **filters)
     qs = qs.filter(kind__in=kind) if isinstance(kind, list) else qs.filter(kind=kind)
     if within_days:
         qs = qs.filter(occurred_at__gte=ago(within_days))

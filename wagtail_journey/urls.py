@@ -6,6 +6,8 @@ path("journey/", include("wagtail_journey.urls")),
 from django.urls import path
 
 from wagtail_journey import views
+from wagtail_journey.emails.clicks import click_view
+from wagtail_journey.emails.unsubscribe import unsubscribe_view
 from wagtail_journey.privacy import views as privacy_views
 from wagtail_journey.tracking.collect import collect
 from wagtail_journey.tracking.shop import shop_event
@@ -17,4 +19,6 @@ urlpatterns = [
     path("collect/", collect, name="collect"),
     path("shop/events/", shop_event, name="shop_event"),
     path("confirm/<str:token>/", privacy_views.confirm_consent, name="confirm"),
+    path("unsubscribe/<str:token>/", unsubscribe_view, name="unsubscribe"),
+    path("email/click/<str:token>/", click_view, name="email_click"),
 ]

@@ -10,6 +10,14 @@ from wagtail_journey.admin import report_urls
 from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.dashboard import construct_homepage_panels
+from wagtail_journey.admin.email_templates import EmailTemplateViewSet, register_log_actions
+from wagtail_journey.admin.outbox import (
+    BroadcastViewSet,
+    OutboxViewSet,
+    SuppressionViewSet,
+    refuse_deleting_used_templates,
+    register_broadcast_log_actions,
+)
 from wagtail_journey.admin.tracking import PageJourneyStageViewSet
 from wagtail_journey.serving import serve_forms
 from wagtail_journey.tracking.pageviews import wrap_serve
@@ -22,6 +30,13 @@ hooks.register("on_serve_page", wrap_serve, order=100)
 # posts and a page with forms is rendered (and counted) inside its scope.
 hooks.register("on_serve_page", serve_forms, order=50)
 register_snippet(ConsentPurposeViewSet)
+register_snippet(EmailTemplateViewSet)
+hooks.register("register_log_actions", register_log_actions)
+register_snippet(OutboxViewSet)
+register_snippet(SuppressionViewSet)
+register_snippet(BroadcastViewSet)
+hooks.register("register_log_actions", register_broadcast_log_actions)
+hooks.register("before_delete_snippet", refuse_deleting_used_templates)
 
 # Reports: dashboard, landing pages, funnel and drop-off (admin/report_urls.py).
 hooks.register("register_admin_urls", report_urls.urls)

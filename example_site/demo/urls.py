@@ -11,6 +11,9 @@ urlpatterns = [
     path("documents/", include(wagtaildocs_urls)),
     # wagtail_journey's public endpoints (collect, webhooks, preference centre).
     path("journey/", include(journey_urls)),
+    # Your email provider's events, through anymail's own webhook views:
+    # /anymail/<esp>/tracking/ (docs/email-delivery.md).
+    path("anymail/", include("anymail.urls")),
 ]
 
 if settings.DEBUG:

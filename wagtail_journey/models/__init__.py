@@ -1,7 +1,10 @@
 """Models, one module per concept; import from here."""
 
+from wagtail_journey.models.broadcasts import Broadcast
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
+from wagtail_journey.models.email_templates import EmailTemplate
+from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.reports import (
     DailyMetric,
@@ -22,6 +25,7 @@ from wagtail_journey.models.tracking import DailyPageStat, PageJourneyStage, Tra
 from wagtail_journey.models.visitors import Visitor
 
 __all__ = [
+    "Broadcast",
     "ConsentPurpose",
     "ConsentPurposeVersion",
     "ConsentRecord",
@@ -30,9 +34,11 @@ __all__ = [
     "DailyPageStat",
     "DecayRun",
     "DeviceClass",
+    "EmailTemplate",
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",
+    "OutboundEmail",
     "PageJourneyStage",
     "TrackingBatch",
     "RateLimitCounter",
@@ -42,6 +48,7 @@ __all__ = [
     "ScoringRule",
     "Segment",
     "SegmentMembership",
+    "Suppression",
     "StageEntry",
     "TaggedContact",
     "Touchpoint",

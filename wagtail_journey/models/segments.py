@@ -4,34 +4,17 @@ their materialised membership."""
 from __future__ import annotations
 
 from django.db import models
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
-from wagtail.fields import StreamField
+
+from wagtail_journey.models.fields import LazyStreamField
 
 
-class SegmentRulesField(StreamField):
-    """A StreamField whose blocks come from the segment rule registry.
+class SegmentRulesField(LazyStreamField):
+    """A StreamField whose blocks come from the segment rule registry, built
+    after every app registered its rule types: a module adding a rule type
+    (consent, shop ...) needs no migration of wagtail_journey."""
 
-    The block definitions are built on first use (after every app registered
-    its rule types) and left out of migrations, so a module adding a rule type
-    (consent, shop ...) needs no migration of wagtail_journey.
-    """
-
-    def __init__(self, *args, **kwargs):
-        kwargs.pop("block_lookup", None)
-        super().__init__(None, **kwargs)
-
-    @cached_property
-    def stream_block(self):
-        from wagtail_journey.segment_rules import rules_stream_block
-
-        block = rules_stream_block()
-        block.set_meta_options(self.block_opts)
-        return block
-
-    def deconstruct(self):
-        name, path, _args, kwargs = models.Field.deconstruct(self)
-        return name, path, [], kwargs
+    block_factory = "wagtail_journey.segment_rules.rules_stream_block"
 
 
 class Segment(models.Model):

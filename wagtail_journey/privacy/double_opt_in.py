@@ -1,9 +1,12 @@
 """Double opt-in: a signed, expiring link confirms a granted consent.
 
-The confirmation email is transactional; it goes through the configured
-anymail backend from a django-q2 task. Confirmation needs a click on a button
-(a POST), so mail scanners that follow links do not confirm on the visitor's
-behalf.
+The confirmation email is transactional and goes through the email pipeline
+(emails/sending.py) like every other message: one OutboundEmail row
+("double_opt_in", idempotency key ``doi:<record id>``) queued in the
+submission's transaction, sent after commit by a worker, never to a
+suppressed address, visible in the admin's outbox. Confirmation needs a click
+on a button (a POST), so mail scanners that follow links do not confirm on the
+visitor's behalf.
 
 Anyone can type someone else's address into a form, so the email carries no
 text a visitor entered (not even the name), goes out at most
@@ -18,7 +21,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
-from django.core.mail import EmailMultiAlternatives
 from django.db import connection, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -91,7 +93,11 @@ def confirm(token: str, *, visitor=None) -> tuple[ConsentRecord, bool]:
 
 
 def schedule_confirmation(record: ConsentRecord) -> bool:
-    """After commit, queue the confirmation email in a django-q2 task.
+    """Queue the confirmation email; it is sent after the caller's transaction commits.
+
+    The link is built when the message is sent, from the site's configured root
+    URL (:mod:`wagtail_journey.links`), never from the Host header of the
+    request that submitted the form.
 
     Returns False, and marks the record with the reason, when no email is due:
     the contact's consent for the purpose is already confirmed at this
@@ -100,13 +106,11 @@ def schedule_confirmation(record: ConsentRecord) -> bool:
     locked while counting, so concurrent submissions cannot all slip under
     the limit.
 
-    The database is what says an email is due (``confirmation_sent_at`` is
-    empty): if the broker cannot be reached (Redis down), the visitor's
-    submission still succeeds and :func:`send_unsent_confirmations`, a
-    schedule, sends it later.
+    The database is what says an email is due (its OutboundEmail row is
+    pending): if the broker cannot be reached (Redis down), the visitor's
+    submission still succeeds and the email sweep (``journey-email-sweep``,
+    every minute) sends it later.
     """
-    from django_q.tasks import async_task
-
     from wagtail_journey.privacy.consent import deciding_record
 
     limit, window = journey_settings.DOUBLE_OPT_IN_THROTTLE
@@ -142,89 +146,77 @@ def schedule_confirmation(record: ConsentRecord) -> bool:
             ConsentRecord.objects.filter(pk=record.pk).update(confirmation_skipped=skipped)
             record.confirmation_skipped = skipped
             return False
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    transaction.on_commit(
-        lambda: async_task(
-            "wagtail_journey.privacy.double_opt_in.send_confirmation",
-            record.pk,
-            language,
-            task_name=f"journey-doi-{record.pk}",
-            group="wagtail_journey.double_opt_in",
-        ),
-        robust=True,  # a broker error is logged, never the visitor's 500
-    )
+    queue_confirmation(record, translation.get_language() or settings.LANGUAGE_CODE)
     return True
 
 
-#: Seconds a confirmation is left to its queued task before the sweep sends it.
-SWEEP_GRACE_SECONDS = 120
-SWEEP_BATCH = 200
-SWEEP_SCHEDULE = "journey-confirmation-sweep"
-SWEEP_TASK = "wagtail_journey.privacy.double_opt_in.send_unsent_confirmations"
+def queue_confirmation(record: ConsentRecord, language: str):
+    """The confirmation's OutboundEmail (created once per record), or None when the
+    record needs no email (confirmed, skipped, or its email was already queued)."""
+    from wagtail_journey.emails.sending import queue
 
-
-def send_unsent_confirmations() -> int:
-    """Schedule (every minute): send confirmations whose queued task never ran.
-
-    A confirmation is due while its record is unconfirmed, unsent and younger
-    than its link's lifetime; ``send_confirmation`` claims each row, so a task
-    and the sweep never send one twice. Returns how many were sent.
-    """
-    now = timezone.now()
-    due = ConsentRecord.objects.filter(
-        double_opt_in=True,
-        action=ConsentRecord.Action.GRANTED,
-        confirmed_at__isnull=True,
-        confirmation_sent_at__isnull=True,
-        confirmation_skipped="",
-        created_at__lte=now - timedelta(seconds=SWEEP_GRACE_SECONDS),
-        created_at__gte=now - timedelta(days=journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS),
-    ).order_by("created_at")
-    ids = list(due.values_list("pk", flat=True)[:SWEEP_BATCH])
-    if not ids:
-        return 0
-    return sum(send_confirmation(pk, settings.LANGUAGE_CODE) for pk in ids)
-
-
-def send_confirmation(record_id: int, language: str) -> bool:
-    """Task: send the confirmation email once (a retried task does not resend).
-
-    The link is built from the site's configured root URL (:mod:`wagtail_journey.links`),
-    never from the Host header of the request that submitted the form.
-    """
     claimed = ConsentRecord.objects.filter(
-        pk=record_id,
+        pk=record.pk,
         confirmation_sent_at__isnull=True,
         confirmed_at__isnull=True,
         confirmation_skipped="",
     ).update(confirmation_sent_at=timezone.now())
     if not claimed:
+        return None
+    row, _ = queue(
+        idempotency_key=f"doi:{record.pk}",
+        contact=record.contact,
+        message=MESSAGE,
+        context={"consent_record": record.pk},
+        language=language,
+    )
+    return row
+
+
+def send_confirmation(record_id: int, language: str = "") -> bool:
+    """Queue and send the confirmation now (outside a transaction); True if this call sent it.
+
+    Running it again sends nothing: the record and the OutboundEmail are claimed once.
+    """
+    from wagtail_journey.emails.sending import send_batch
+    from wagtail_journey.models.outbound import OutboundStatus
+
+    record = ConsentRecord.objects.select_related("contact").filter(pk=record_id).first()
+    if record is None:
         return False
-    record = ConsentRecord.objects.select_related("contact", "purpose").get(pk=record_id)
+    row = queue_confirmation(record, language or settings.LANGUAGE_CODE)
+    if row is None:
+        return False
+    send_batch(ids=[row.pk])
+    row.refresh_from_db()
+    return row.status == OutboundStatus.SENT
+
+
+#: The key of the confirmation in emails.messages' registry.
+MESSAGE = "double_opt_in"
+
+
+def build_confirmation(outbound, links):
+    """Builder of the confirmation email (emails.messages), rendered at send time."""
+    from wagtail_journey.emails.messages import BuiltMessage, TemplateGone
+
+    record = (
+        ConsentRecord.objects.select_related("contact", "purpose")
+        .filter(pk=outbound.context.get("consent_record"), contact_id=outbound.contact_id)
+        .first()
+    )
+    if record is None:
+        raise TemplateGone("consent record")
     url = public_url(reverse("wagtail_journey:confirm", args=[make_token(record)]))
-    try:
-        with translation.override(language):
-            # No contact fields: whoever filled the form may not own the address.
-            context = {
-                "record": record,
-                "url": url,
-                "days": journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS,
-            }
-            subject = _("Please confirm your subscription")
-            text = render_to_string("wagtail_journey/email/confirm_consent.txt", context)
-            html = render_to_string("wagtail_journey/email/confirm_consent.html", context)
-        message = EmailMultiAlternatives(
-            subject=subject,
-            body=text,
-            from_email=journey_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
-            to=[record.contact.email],
-        )
-        message.attach_alternative(html, "text/html")
-        message.tags = ["double-opt-in"]
-        message.metadata = {"consent_record": str(record.pk)}
-        message.send()
-    except Exception:
-        # Release the claim so django-q2's retry can send it.
-        ConsentRecord.objects.filter(pk=record_id).update(confirmation_sent_at=None)
-        raise
-    return True
+    # No contact fields: whoever filled the form may not own the address.
+    context = {
+        "record": record,
+        "url": url,
+        "days": journey_settings.DOUBLE_OPT_IN_MAX_AGE_DAYS,
+    }
+    return BuiltMessage(
+        subject=_("Please confirm your subscription"),
+        text=render_to_string("wagtail_journey/email/confirm_consent.txt", context),
+        html=render_to_string("wagtail_journey/email/confirm_consent.html", context),
+        from_email=journey_settings.FROM_EMAIL or settings.DEFAULT_FROM_EMAIL,
+    )

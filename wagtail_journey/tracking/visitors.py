@@ -69,26 +69,53 @@ def _cookie_key(request: HttpRequest) -> tuple[str | None, bool]:
     return (raw if VISITOR_KEY_RE.match(raw) else None), True
 
 
-_LOOKUP_SQL: list[str] = []
+#: (SQL, field attnames, per column: (expression, converters)), built once per process.
+_LOOKUP: list[tuple[str, list[str], list[tuple]]] = []
+
+
+def _lookup_plan() -> tuple[str, list[str], list[tuple]]:
+    if not _LOOKUP:
+        meta, qn = Visitor._meta, connection.ops.quote_name
+        fields = meta.concrete_fields
+        sql = (
+            f"SELECT {', '.join(qn(f.column) for f in fields)} "  # noqa: S608 (quoted names only)
+            f"FROM {qn(meta.db_table)} WHERE {qn(meta.get_field('key').column)} = %s LIMIT 1"
+        )
+        columns = []
+        for field in fields:
+            col = field.get_col(meta.db_table)
+            converters = [
+                *connection.ops.get_db_converters(col),
+                *field.get_db_converters(connection),
+            ]
+            columns.append((col, converters))
+        _LOOKUP.append((sql, [f.attname for f in fields], columns))
+    return _LOOKUP[0]
 
 
 def _lookup(key: str | None) -> Visitor | None:
     """The visitor with cookie id ``key``: one indexed SELECT on every tracked request.
 
-    A raw statement built once from the model's metadata: the ORM's query
-    compiler cost more than the query itself on the collect endpoint. A raw
-    queryset still applies the database's converters (aware datetimes).
+    A raw statement built once from the model's metadata, read with a plain
+    cursor: the ORM's query compiler, and even a raw queryset's machinery,
+    cost more than the query itself on the tracked page view and the collect
+    endpoint. The database's converters (aware datetimes on SQLite) are
+    applied as the ORM would.
     """
     if not key:
         return None
-    if not _LOOKUP_SQL:
-        meta, qn = Visitor._meta, connection.ops.quote_name
-        columns = ", ".join(qn(f.column) for f in meta.concrete_fields)
-        _LOOKUP_SQL.append(
-            f"SELECT {columns} FROM {qn(meta.db_table)} "  # noqa: S608 (quoted names only)
-            f"WHERE {qn(meta.get_field('key').column)} = %s LIMIT 1"
-        )
-    return next(iter(Visitor.objects.raw(_LOOKUP_SQL[0], [key])), None)
+    sql, names, columns = _lookup_plan()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = []
+    for value, (col, converters) in zip(row, columns, strict=True):
+        for converter in converters:
+            value = converter(value, col, connection)
+        values.append(value)
+    return Visitor.from_db(connection.alias, names, values)
 
 
 def _session(request: HttpRequest) -> tuple[int, bool]:

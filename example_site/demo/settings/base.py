@@ -199,7 +199,23 @@ WAGTAILADMIN_BASE_URL = os.environ.get("WAGTAILADMIN_BASE_URL", "http://127.0.0.
 # it with a file log so you can read what would have been sent.
 EMAIL_BACKEND = "anymail.backends.test.EmailBackend"
 DEFAULT_FROM_EMAIL = "Journey demo <hello@example.com>"
-ANYMAIL = {}
+ANYMAIL = {
+    # Provider webhooks (/anymail/<esp>/tracking/) are refused without it.
+    "WEBHOOK_SECRET": os.environ.get("ANYMAIL_WEBHOOK_SECRET", "demo-user:demo-only-secret"),
+}
+
+# A real provider instead: e.g. POSTMARK_SERVER_TOKEN (and POSTMARK_API_URL,
+# which the worker tests point at a local server) sends through anymail's
+# Postmark backend. Any anymail ESP works the same way (docs/email-delivery.md).
+if os.environ.get("POSTMARK_SERVER_TOKEN"):
+    EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    ANYMAIL["POSTMARK_SERVER_TOKEN"] = os.environ["POSTMARK_SERVER_TOKEN"]
+    if os.environ.get("POSTMARK_API_URL"):
+        ANYMAIL["POSTMARK_API_URL"] = os.environ["POSTMARK_API_URL"]
+
+# Wagtail's background jobs (reference index, search) and the package's own go
+# to django-q2, so one `manage.py qcluster` runs them all (docs/email-delivery.md).
+TASKS = {"default": {"BACKEND": "wagtail_journey.tasks_backend.DjangoQBackend"}}
 
 WAGTAIL_JOURNEY = {
     "TRACKING_CONSENT_MODE": "required",
@@ -207,6 +223,8 @@ WAGTAIL_JOURNEY = {
     # With Redis, page views and journey.js events leave the request in one
     # Redis call and the worker stores them in bulk (docs/tracking.md).
     "TRACKING_BUFFER": "journey" if REDIS_URL else None,
+    # Shown in marketing emails whose template has no footer block.
+    "EMAIL_POSTAL_ADDRESS": "Journey Demo Lda., Rua do Exemplo 1, 1100-001 Lisboa, Portugal",
 }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

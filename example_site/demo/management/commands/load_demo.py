@@ -70,6 +70,8 @@ class Command(BaseCommand):
         load_report_demo([home, *pages.values()], landing)
         self._segments(pages)
         self._audience([home, *pages.values(), landing])
+        self._email_templates()
+        self._outbox()
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -355,6 +357,19 @@ class Command(BaseCommand):
         home.add_child(instance=page)
         page.save_revision().publish()
         return page
+
+    def _email_templates(self) -> None:
+        from django.conf import settings
+
+        from demo.email_demo import load_email_templates
+
+        load_email_templates(settings.WAGTAILADMIN_BASE_URL)
+
+    def _outbox(self) -> None:
+        """The newsletter queued to the demo contacts (sent by the demo's worker)."""
+        from demo.outbox_demo import queue_demo_newsletter
+
+        queue_demo_newsletter()
 
     def _admin(self) -> None:
         User = get_user_model()

@@ -1,0 +1,1 @@
+"""Email: templates (content, merge tags, rendering, click tracking) and delivery."""
