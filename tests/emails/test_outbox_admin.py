@@ -117,3 +117,18 @@ def test_bad_or_duplicate_addresses_get_a_clear_error(admin, address, message):
     assert response.status_code == 200
     assert message in response.content.decode()
     assert Suppression.objects.count() == 1
+
+
+def test_code_built_messages_are_named_in_words_in_the_outbox(admin):
+    from django.utils import translation
+
+    from wagtail_journey.emails.sending import queue
+    from wagtail_journey.identity import get_or_create_contact
+
+    contact, _ = get_or_create_contact("carla@example.com")
+    queue(idempotency_key="doi:test", contact=contact, message="double_opt_in", due_at=None)
+    html = admin.get(reverse(f"{OUTBOX}:list")).content.decode()
+    assert "Double opt-in confirmation" in html and "double_opt_in" not in html
+    with translation.override("fr"):
+        french = admin.get(reverse(f"{OUTBOX}:list"), HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    assert "Confirmation d’inscription (double opt-in)" in french

@@ -62,7 +62,9 @@ def recipient(row: OutboundEmail) -> str:
 def what(row: OutboundEmail) -> str:
     if row.template_id is not None:
         return row.template.name
-    return row.message or gettext("(template deleted)")
+    if row.message:
+        return messages.label_for(row.message)
+    return gettext("(template deleted)")
 
 
 class OutboxInspectView(InspectView):

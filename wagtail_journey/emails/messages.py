@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,25 @@ Builder = Callable[[Any, dict], BuiltMessage]
 _builders: dict[str, str | Builder] = {
     "double_opt_in": "wagtail_journey.privacy.double_opt_in.build_confirmation",
 }
+#: key -> what editors read in the outbox (the key itself is an identifier).
+_labels: dict[str, Any] = {"double_opt_in": _("Double opt-in confirmation")}
 
 
-def register(key: str, builder: str | Builder) -> None:
-    """Register a code-built message under ``key`` (at most 32 characters)."""
+def register(key: str, builder: str | Builder, label: Any = None) -> None:
+    """Register a code-built message under ``key`` (at most 32 characters).
+
+    ``label`` (translatable) is what editors read in the outbox.
+    """
     if not key or len(key) > 32:
         raise ValueError("A message key is 1 to 32 characters long.")
     _builders[key] = builder
+    if label is not None:
+        _labels[key] = label
+
+
+def label_for(key: str) -> str:
+    """The editor-facing name of a code-built message (its key when none was given)."""
+    return str(_labels.get(key, key))
 
 
 def builder_for(key: str) -> Builder | None:
