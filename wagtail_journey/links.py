@@ -10,10 +10,12 @@ lets anyone who can submit a form send confirmation links to their own server
     from wagtail_journey.links import public_url
     url = public_url(reverse("wagtail_journey:confirm", args=[token]))
 
-The root URL is, first found: ``WAGTAIL_JOURNEY["PUBLIC_BASE_URL"]``, Wagtail's
-``WAGTAILADMIN_BASE_URL`` (the root Wagtail's own notification emails use), then
-the default Wagtail ``Site``'s ``root_url`` (docs/settings.md; system check W020
-warns when neither setting is set).
+Email rendering and click tracking use the same root (:func:`absolute_url`,
+:func:`site_root_url`). The root URL is, first found:
+``WAGTAIL_JOURNEY["PUBLIC_BASE_URL"]``, Wagtail's ``WAGTAILADMIN_BASE_URL``
+(the root Wagtail's own notification emails use), then the default Wagtail
+``Site``'s ``root_url`` (docs/settings.md; system check W020 warns when neither
+setting is set).
 """
 
 from __future__ import annotations
@@ -57,6 +59,17 @@ def public_url(path: str) -> str:
     if parts.scheme or parts.netloc or not path.startswith("/"):
         raise ValueError(f"public_url() takes a path starting with '/', not {path!r}")
     return site_root_url() + path
+
+
+def absolute_url(path_or_url: str) -> str:
+    """``path_or_url`` made absolute on the configured site; a full URL is returned unchanged.
+
+    For links an editor wrote into an email (which may point at another site);
+    links the package makes itself use :func:`public_url`, which refuses those.
+    """
+    if path_or_url.startswith("/") and not path_or_url.startswith("//"):
+        return site_root_url() + path_or_url
+    return path_or_url
 
 
 def is_valid_root(value: object) -> bool:

@@ -29,6 +29,16 @@ def test_tracked_url_is_built_from_the_configured_root_not_the_request():
     assert abs(click.made_at - time.time()) < 5
 
 
+def test_tracked_url_follows_the_package_public_base_url(settings):
+    """One root for every public link: PUBLIC_BASE_URL wins over WAGTAILADMIN_BASE_URL."""
+    settings.WAGTAILADMIN_BASE_URL = "https://admin.shop.example"
+    settings.WAGTAIL_JOURNEY = {
+        **settings.WAGTAIL_JOURNEY,
+        "PUBLIC_BASE_URL": "https://www.shop.example",
+    }
+    assert tracked_url(42, TARGET).startswith("https://www.shop.example/journey/email/click/")
+
+
 def _token(url: str) -> str:
     return url.rstrip("/").rsplit("/", 1)[1]
 

@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.emails.links import absolute_url, root_url
+from wagtail_journey.links import absolute_url, site_root_url
 
 SALT = "wagtail_journey.email_click"
 KIND = "email_clicked"
@@ -59,7 +59,7 @@ def tracked_url(outbound_id: int, url: str) -> str:
     token is resolved once per URL configuration, not once per link.
     """
     token = _signer.sign_object({"o": outbound_id, "u": url})
-    head, tail = _click_url_parts(root_url(), get_urlconf(), get_script_prefix())
+    head, tail = _click_url_parts(site_root_url(), get_urlconf(), get_script_prefix())
     return f"{head}{token}{tail}"
 
 

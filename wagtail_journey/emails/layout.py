@@ -120,7 +120,7 @@ def _image(b: Any, image: Any, alt: str, link: str) -> tuple[str, str]:
     if image is None:  # deleted from the library since
         return "", ""
     rendition = image.get_rendition(IMAGE_RENDITION)
-    from wagtail_journey.emails.links import absolute_url
+    from wagtail_journey.links import absolute_url
 
     src = absolute_url(rendition.url)
     alt = alt or image.title

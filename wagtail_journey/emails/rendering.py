@@ -33,8 +33,8 @@ from django.utils.translation import gettext as _
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.emails import merge_tags
-from wagtail_journey.emails.links import absolute_url
 from wagtail_journey.emails.merge_tags import Tag
+from wagtail_journey.links import absolute_url
 
 #: Context keys filled by the delivery side, never by editors' merge tags.
 UNSUBSCRIBE_URL = "unsubscribe_url"
