@@ -14,11 +14,13 @@ if IS_SQLITE:
 if REDIS_URL:
     # `make test-postgres`: the cache stays on Redis as in production. A prefix
     # of this run's own keeps test runs sharing a Redis database apart.
-    CACHES = {"default": {**CACHES["journey"], "KEY_PREFIX": f"journey-test-{os.getpid()}"}}
+    # Both aliases (the journey's settings in base.py name "journey") on Redis.
+    _redis = {**CACHES["journey"], "KEY_PREFIX": f"journey-test-{os.getpid()}"}
+    CACHES = {"default": _redis, "journey": _redis}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    # One process: a per-process cache is shared by everything that runs.
-    SILENCED_SYSTEM_CHECKS = ["wagtail_journey.W053"]
+# One test process: a per-process cache is shared by everything that runs.
+SILENCED_SYSTEM_CHECKS = ["wagtail_journey.W053"]
 WAGTAILADMIN_BASE_URL = "http://testserver"
 
 # Forms in tests are filled instantly; the minimum fill time has its own test.
