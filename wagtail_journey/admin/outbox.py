@@ -17,7 +17,6 @@ from wagtail.admin.forms import WagtailAdminModelForm
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
-from wagtail.permissions import register_permission_policy
 from wagtail.snippets.views.snippets import InspectView
 
 from wagtail_journey.admin.base import JourneySnippetViewSet
@@ -41,7 +40,12 @@ class ReadOnlyPolicy(ModelPermissionPolicy):
         return super().user_has_permission(user, action)
 
 
-register_permission_policy(OutboundEmail, ReadOnlyPolicy(OutboundEmail))
+try:  # Wagtail 8 keeps a policy registry that every snippet view consults.
+    from wagtail.permissions import register_permission_policy
+except ImportError:  # Wagtail 7.4 has none: the viewset's own attribute below serves.
+    register_permission_policy = None
+if register_permission_policy is not None:
+    register_permission_policy(OutboundEmail, ReadOnlyPolicy(OutboundEmail))
 
 
 class OutboxFilterSet(FilterSet):
@@ -100,6 +104,7 @@ class PreviewFrameView(PermissionCheckedMixin, View):
 
 class OutboxViewSet(JourneySnippetViewSet):
     model = OutboundEmail
+    permission_policy = ReadOnlyPolicy(OutboundEmail)
     icon = "mail"
     menu_label = _("Outbox")
     add_to_admin_menu = False
