@@ -64,7 +64,8 @@ def test_ctrl_c_stops_the_demo_and_its_worker_within_seconds(tmp_path):
             runner.poll()
             time.sleep(0.2)
         left = alive(runner.pid)
-        assert not left, f"still running {time.time() - started:.0f} s after Ctrl-C: {left}"
+        log = (tmp_path / "demo.log").read_text()[-3000:]
+        assert not left, f"still running {time.time() - started:.0f} s after Ctrl-C: {left}\n{log}"
         assert time.time() - started < 15  # it used to hang until killed
     finally:
         if alive(runner.pid):
