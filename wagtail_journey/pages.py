@@ -66,6 +66,13 @@ def form_field_names(forms: Iterable[tuple[int, str]]) -> list[str]:
     return list(names)
 
 
+def form_page_types() -> list[type[Page]]:
+    """Every concrete page type whose StreamFields can hold a form block."""
+    from wagtail.models import get_page_models
+
+    return [m for m in get_page_models() if not m._meta.abstract and _can_hold_forms(m)]
+
+
 def _can_hold_forms(model) -> bool:
     return any(
         isinstance(field, StreamField)

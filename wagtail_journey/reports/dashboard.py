@@ -257,7 +257,13 @@ def form_pages(start: date, end: date, n: int = TOP_N) -> list[Row]:
 
 
 def _form_page_ids() -> set[str]:
-    """The package's landing pages (the pages that carry form blocks): one small query."""
-    from wagtail_journey.pages import LandingPage
+    """Pages of every type that can carry a form block (not only landing pages): one query."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import Page
 
-    return {str(pk) for pk in LandingPage.objects.values_list("pk", flat=True)}
+    from wagtail_journey.pages import form_page_types
+
+    types = ContentType.objects.get_for_models(*form_page_types()).values()
+    return {
+        str(pk) for pk in Page.objects.filter(content_type__in=types).values_list("pk", flat=True)
+    }
