@@ -10,6 +10,8 @@ The demo templates load wagtail_journey's ``journey_tracking`` tag library
 (journey.js, consent banner): here that name is bench/templatetags_stub.py,
 the same tags rendering nothing. Pages of wagtail_journey's own types (the
 demo's LandingPage) are not served here; the page-view benchmark leaves them out.
+The demo's models import the package's form block: bench/stub_blocks.py stands
+in for it.
 """
 
 from bench.settings_common import *  # noqa: F403
@@ -20,7 +22,11 @@ def _not_journey(dotted: str) -> bool:
     return dotted.split(".")[0] not in JOURNEY_APPS
 
 
-INSTALLED_APPS = [app for app in INSTALLED_APPS if _not_journey(app)]
+# demo/models.py imports wagtail_journey's form block (StoryPage): the baseline
+# gets bench/stub_blocks.py under that name instead of the package.
+INSTALLED_APPS = ["bench.stub_blocks.BaselineStubConfig"] + [
+    app for app in INSTALLED_APPS if _not_journey(app)
+]
 MIDDLEWARE = [m for m in MIDDLEWARE if _not_journey(m)]
 TEMPLATES = [
     {

@@ -5,7 +5,9 @@ asserted in tests.
 
 import importlib
 import os
+import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -121,6 +123,8 @@ def test_baseline_site_is_the_example_site_without_wagtail_journey(monkeypatch):
     site = importlib.import_module("demo.settings.base")
 
     removed = [app for app in site.INSTALLED_APPS if app not in baseline.INSTALLED_APPS]
+    added = [app for app in baseline.INSTALLED_APPS if app not in site.INSTALLED_APPS]
+    assert added == ["bench.stub_blocks.BaselineStubConfig"]
     assert sorted(removed) == sorted(baseline.JOURNEY_APPS)
     assert not any("journey" in m for m in baseline.MIDDLEWARE)
 
@@ -184,3 +188,28 @@ def test_collect_beacons_grant_consent_first_then_carry_one_event_each():
     assert first == {"page": 3, "events": [{"kind": EVENT_KIND}], "consent": True}
     assert then == {"page": 3, "events": [{"kind": EVENT_KIND}]}
     assert make(1, 5).headers["Origin"] == "http://localhost"
+
+
+def test_baseline_site_starts_without_wagtail_journey(tmp_path):
+    # The baseline server must boot: its app registry loads the demo's models
+    # (which import the package's form block) without the package installed.
+    code = (
+        "import django, sys; django.setup(); "
+        "from django.apps import apps; "
+        "assert not apps.is_installed('wagtail_journey'); "
+        "from demo.models import StoryPage; "
+        "assert 'wagtail_journey.models' not in sys.modules; print('ok')"
+    )
+    root = Path(__file__).resolve().parent.parent
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "bench.settings_baseline",
+        "SQLITE_PATH": str(tmp_path / "bench.sqlite3"),
+        "PYTHONPATH": os.pathsep.join([str(root), str(root / "example_site")]),
+    }
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "ok"
