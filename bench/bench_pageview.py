@@ -25,7 +25,7 @@ from bench.stats import BASELINE, FEATURE, BenchResult
 
 NAME = "pageview"
 TITLE = "Page view of a Wagtail page: wagtail_journey installed vs the same site without it"
-THROUGHPUT_TARGET = 0.85  # issue 4: tracked page view >= 0.85 of the untracked one
+THROUGHPUT_TARGET = 0.9  # issue 9 item 28 (issue 4 asked 0.85)
 
 JOURNEY_SETTINGS = "bench.settings_journey"
 BASELINE_SETTINGS = "bench.settings_baseline"
@@ -111,6 +111,7 @@ def run(ctx: Context) -> BenchResult:
         notes = _check_sites(servers, paths, host)
         views_before = count_touchpoints(ctx.db, JOURNEY_SETTINGS).get("page_view", 0)
         make_request = rotate(paths)
+        worker_cpu = {FEATURE: 0.0, BASELINE: 0.0}
 
         def cpu(side: str) -> float:
             # The worker stores what the journey site buffered: its CPU counts.
@@ -118,6 +119,7 @@ def run(ctx: Context) -> BenchResult:
 
         def load(side: str, seconds: float) -> LoadResult:
             cpu_before = cpu(side)
+            worker_before = worker.cpu_of(side) if worker else 0.0
             result = run_load(
                 servers[side].port,
                 make_request,
@@ -126,6 +128,8 @@ def run(ctx: Context) -> BenchResult:
                 host_header=host,
             )
             result.server_cpu_s = cpu(side) - cpu_before
+            if worker is not None:
+                worker_cpu[side] += worker.cpu_of(side) - worker_before
             answered[side] += result.requests
             return result
 
@@ -152,7 +156,11 @@ def run(ctx: Context) -> BenchResult:
         )
     notes += round_notes(rounds) + error_notes(per_side, labels)
     if buffered:
-        notes.append("tracking buffered (TRACKING_BUFFER): server CPU includes the qcluster")
+        share = worker_cpu[FEATURE] * 1000 / max(answered[FEATURE], 1)
+        notes.append(
+            "tracking buffered (TRACKING_BUFFER): server CPU includes the qcluster "
+            f"({share:.2f} ms per answer of the {labels[FEATURE]} site)"
+        )
     if aa:
         notes.append("A/A check: both sides are the baseline site; the ratio shows the noise")
     return BenchResult(

@@ -9,16 +9,46 @@
 
 Everything is static files (no inline script or style), so the tags work under a
 strict Content-Security-Policy; see docs/tracking.md and docs/landing-pages.md.
+
+They run on every page view, so they cost what the page view costs (issue 9: the
+tracked page view within 10 % of the untracked one): the banner, the reopen link
+and the stylesheet links depend only on the language and settings, so each is
+rendered from its template once per process and reused; the script tag is one
+``format_html``.
 """
 
 from django import template
-from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import get_script_prefix, reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 from wagtail_journey.conf import journey_settings
 from wagtail_journey.tracking.cookie_consent import check_category
 
 register = template.Library()
+
+#: Rendered templates by (template, language, context); bounded, per process.
+_RENDERED: dict[tuple, SafeString] = {}
+_RENDERED_MAX = 256
+
+
+def _rendered_once(template_name: str, **context) -> SafeString:
+    """``template_name`` rendered with ``context`` (hashable values), once per language.
+
+    A site overriding the template still gets its own; with ``DEBUG`` on, every call
+    renders again so template edits show at once.
+    """
+    key = (template_name, get_language(), tuple(sorted(context.items())))
+    html = None if settings.DEBUG else _RENDERED.get(key)
+    if html is None:
+        html = mark_safe(render_to_string(template_name, context))  # noqa: S308 (a template's output)
+        if len(_RENDERED) < _RENDERED_MAX:
+            _RENDERED[key] = html
+    return html
 
 
 def _state(request):
@@ -32,31 +62,49 @@ def _state(request):
     return state
 
 
-@register.inclusion_tag("wagtail_journey/tracking/script.html", takes_context=True)
-def journey_script(context):
+#: (journey.js URL, collect endpoint) by script prefix, per process.
+_SCRIPT_URLS: dict[str, tuple[str, str]] = {}
+
+
+def _script_urls() -> tuple[str, str]:
+    prefix = get_script_prefix()
+    urls = _SCRIPT_URLS.get(prefix)
+    if urls is None or settings.DEBUG:
+        urls = (static("wagtail_journey/journey.js"), reverse("wagtail_journey:collect"))
+        _SCRIPT_URLS[prefix] = urls
+    return urls
+
+
+@register.simple_tag(takes_context=True)
+def journey_script(context) -> SafeString:
+    """The journey.js tag, with what it needs to know in data attributes."""
     request = context.get("request")
     page = context.get("page")
     state = _state(request)
     enabled = journey_settings.TRACKING_ENABLED
     # The editor's preview neither tracks nor asks editors for consent.
     preview = bool(getattr(request, "is_preview", False))
-    return {
-        "endpoint": reverse("wagtail_journey:collect"),
-        "page_id": getattr(page, "pk", "") or "",
-        "consent_cookie": journey_settings.CONSENT_COOKIE_NAME,
-        "track": bool(enabled and not preview and state is not None and state.per_visitor),
-        "ask": bool(
-            enabled
-            and not preview
-            and state is not None
-            and state.level in ("anonymous", "audience")
-            and request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) is None
-        ),
-    }
+    track = bool(enabled and not preview and state is not None and state.per_visitor)
+    ask = bool(
+        enabled
+        and not preview
+        and state is not None
+        and state.level in ("anonymous", "audience")
+        and request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) is None
+    )
+    return format_html(
+        '<script src="{}" data-endpoint="{}" data-page="{}" data-track="{}" data-ask="{}" '
+        'data-consent-cookie="{}" defer></script>',
+        *_script_urls(),
+        getattr(page, "pk", "") or "",
+        "1" if track else "0",
+        "1" if ask else "0",
+        journey_settings.CONSENT_COOKIE_NAME,
+    )
 
 
-@register.inclusion_tag("wagtail_journey/tracking/consent_banner.html", takes_context=True)
-def journey_consent_banner(context) -> dict:
+@register.simple_tag(takes_context=True)
+def journey_consent_banner(context) -> SafeString:
     """The banner (hidden until journey.js asks) and its script, journey-consent.js.
 
     Nothing with tracking off: the choice would not be recorded, so neither the banner
@@ -65,17 +113,17 @@ def journey_consent_banner(context) -> dict:
     request = context.get("request")
     # Not in the editor's preview: editors are not visitors to ask.
     preview = bool(getattr(request, "is_preview", False))
-    return {
-        "enabled": journey_settings.TRACKING_ENABLED and not preview,
-        "request": request,
-        "cookie_name": journey_settings.CONSENT_COOKIE_NAME,
-    }
+    return _rendered_once(
+        "wagtail_journey/tracking/consent_banner.html",
+        enabled=bool(journey_settings.TRACKING_ENABLED and not preview),
+        cookie_name=journey_settings.CONSENT_COOKIE_NAME,
+    )
 
 
-@register.inclusion_tag("wagtail_journey/tracking/consent_link.html")
-def journey_consent_link(label: str | SafeString = "") -> dict:
+@register.simple_tag
+def journey_consent_link(label: str | SafeString = "") -> SafeString:
     """A button that reopens the consent banner; shown only where the banner can open."""
-    return {"label": label}
+    return _rendered_once("wagtail_journey/tracking/consent_link.html", label=label)
 
 
 @register.inclusion_tag("wagtail_journey/tracking/consented_script.html")
@@ -100,14 +148,15 @@ STYLESHEETS = {
 }
 
 
-@register.inclusion_tag("wagtail_journey/tracking/styles.html")
-def journey_styles(*parts: str) -> dict:
+@register.simple_tag
+def journey_styles(*parts: str) -> SafeString:
     """<link> tags for the package's stylesheets: all, or only ``"blocks"``/``"consent"``."""
     unknown = set(parts) - set(STYLESHEETS)
     if unknown:
         raise template.TemplateSyntaxError(
             f"journey_styles takes {' or '.join(map(repr, STYLESHEETS))}, not {sorted(unknown)}"
         )
-    return {
-        "stylesheets": [path for part, path in STYLESHEETS.items() if not parts or part in parts]
-    }
+    return _rendered_once(
+        "wagtail_journey/tracking/styles.html",
+        stylesheets=tuple(path for part, path in STYLESHEETS.items() if not parts or part in parts),
+    )
