@@ -62,6 +62,11 @@ DEFAULTS: dict[str, Any] = {
     "CONSENT_COOKIE_AGE_DAYS": 180,
     # Session cookie (a random session id; slides by SESSION_TIMEOUT_MINUTES).
     "SESSION_COOKIE_NAME": "wj_sid",
+    # Exempt mode with TRACKING_BUFFER: a signed cookie (httponly) saying for this
+    # many seconds that the browser is an audience-only visitor spares its page
+    # views and beacons the visitor lookup (0 turns it off; docs/tracking.md).
+    "VISITOR_STATE_COOKIE_NAME": "wj_vs",
+    "VISITOR_STATE_SECONDS": 300,
     # Anonymous touchpoints of exempt-mode audiences are kept at most this long
     # (the CNIL exemption allows 25 months).
     "AUDIENCE_RETENTION_DAYS": 760,

@@ -94,7 +94,7 @@ def test_buffered_collect_events_are_stored_with_their_properties(buffered, cons
     assert Touchpoint.objects.filter(kind="engaged", visitor=play.visitor).exists()
 
 
-def test_exempt_audience_views_stay_audience_only_when_buffered(buffered, exempt, web, article):
+def test_exempt_audience_views_stay_audience_only_when_buffered(exempt, buffered, web, article):
     exempt.WAGTAIL_JOURNEY = {**exempt.WAGTAIL_JOURNEY, "TRACKING_BUFFER": "default"}
     web.get("/article/")
     web.get("/article/")
@@ -335,3 +335,74 @@ def test_beacon_events_are_stored_directly_when_redis_is_away(buffered, consente
     )
     assert response.status_code == 204
     assert Touchpoint.objects.filter(kind="video_play").count() == 1
+
+
+def _state_cookie(client) -> str | None:
+    morsel = client.cookies.get("wj_vs")
+    return morsel.value if morsel is not None and morsel.value else None
+
+
+def test_an_audience_visitor_s_later_views_cost_no_query_and_stay_audience_only(
+    exempt, buffered, web, article
+):
+    web.get("/article/")  # first view: the visitor is created, the state cookie issued
+    visitor = Visitor.objects.get()
+    assert _state_cookie(web)
+    with CaptureQueriesContext(connection) as queries:
+        assert web.get("/article/").status_code == 200
+    assert not [q for q in queries.captured_queries if "wagtail_journey_visitor" in q["sql"]]
+    assert buffer.flush() == 2
+    views = Touchpoint.objects.filter(kind="page_view")
+    assert {(v.visitor_id, v.audience_only, v.contact_id) for v in views} == {
+        (visitor.pk, True, None)
+    }
+
+
+def test_a_forged_or_expired_state_cookie_is_read_from_the_database(
+    exempt, buffered, web, article, settings
+):
+    web.get("/article/")
+    mine = Visitor.objects.get()
+    other = Visitor.objects.create(audience_only=True)
+    # Another visitor's id with a made-up or re-used signature: not believed.
+    signed_for_other = _state_cookie(web).replace(f"{mine.pk}.", f"{other.pk}.", 1)
+    for forged in (signed_for_other, f"{other.pk}.{int(time.time())}.AAAA", "garbage"):
+        web.cookies["wj_vs"] = forged
+        with CaptureQueriesContext(connection) as queries:
+            web.get("/article/")
+        assert [q for q in queries.captured_queries if "wagtail_journey_visitor" in q["sql"]]
+    settings.WAGTAIL_JOURNEY = {**settings.WAGTAIL_JOURNEY, "VISITOR_STATE_SECONDS": 0}
+    web.get("/article/")
+    buffer.flush()
+    assert set(Touchpoint.objects.values_list("visitor_id", flat=True)) == {mine.pk}
+
+
+def test_granting_consent_drops_the_state_cookie_and_views_are_recorded_in_full(
+    exempt, buffered, web, article
+):
+    web.get("/article/")
+    assert _state_cookie(web)
+    response = web.post(
+        "/journey/collect/",
+        b'{"consent": true}',
+        content_type="application/json",
+        HTTP_ORIGIN="http://testserver",
+    )
+    assert response.status_code == 204
+    assert _state_cookie(web) is None
+    web.get("/article/")
+    assert _state_cookie(web) is None  # consented visitors are read from the database
+    buffer.flush()
+    last = Touchpoint.objects.filter(kind="page_view").latest("occurred_at")
+    assert not last.audience_only
+
+
+def test_views_of_an_audience_visitor_purged_while_its_cookie_was_fresh_are_dropped(
+    exempt, buffered, web, article
+):
+    web.get("/article/")
+    buffer.flush()
+    Visitor.objects.all().delete()  # retention or erasure
+    web.get("/article/")  # read from the state cookie: no lookup
+    assert buffer.flush() == 0
+    assert not Visitor.objects.exists()

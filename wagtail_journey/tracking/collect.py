@@ -198,7 +198,7 @@ def collect(request: HttpRequest) -> HttpResponse:
     elif consent is False:
         state = visitors.withdraw_consent(request)
     else:
-        state = visitors.resolve(request, create=False)
+        state = visitors.resolve(request, create=False, hinted=True)
     response = HttpResponse(status=204)
     if state.granted_now and page_id is not None:
         _record_consent_page_view(request, state, page_id, *parse_landing(data), device)
@@ -276,6 +276,9 @@ def _record_events(request, state, page_id, events, device) -> bool:
         except buffer.REDIS_ERRORS:
             # Redis is away: store these events the unbuffered way rather than lose them.
             logger.warning("wagtail_journey: tracking buffer unavailable, events stored directly")
+            state = visitors.unhinted(request, state)
+            if not state.per_visitor:
+                return True
     if not ratelimit.allow(*limit):
         return False
     page = Page(pk=page_id, path=path) if path is not None else None

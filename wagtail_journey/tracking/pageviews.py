@@ -62,7 +62,7 @@ def wrap_serve(callback):
             return callback(page, request, serve_args, serve_kwargs)
         state = None
         try:
-            state = visitors.resolve(request)
+            state = visitors.resolve(request, hinted=True)
         except Exception:  # tracking must never break a page
             logger.exception("wagtail_journey: could not resolve the visitor")
         response = callback(page, request, serve_args, serve_kwargs)
@@ -122,6 +122,9 @@ def record_page_view(
             logger.warning(
                 "wagtail_journey: tracking buffer unavailable, page view stored directly"
             )
+            state = visitors.unhinted(request, state)
+            if not state.per_visitor:
+                return None
     return record(
         "page_view",
         visitor=state.visitor,

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from dataclasses import dataclass
 
+from django.core.signing import Signer
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -46,6 +48,7 @@ class VisitorState:
     clear_visitor_cookie: bool = False
     consent_cookie: str | None = None  # "1"/"0" to set, "" to delete, None to leave
     granted_now: bool = False  # this request turned analytics consent on
+    from_hint: bool = False  # read from the signed state cookie, not the database
 
     @property
     def per_visitor(self) -> bool:
@@ -118,6 +121,57 @@ def _lookup(key: str | None) -> Visitor | None:
     return Visitor.from_db(connection.alias, names, values)
 
 
+def _consent_cookie_grants(request: HttpRequest) -> bool:
+    # A browser that granted analytics is asked of the database: a state
+    # cookie re-issued by a request racing the grant must not hold it back.
+    return request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) == "1"
+
+
+def _hint_signer() -> Signer:
+    return Signer(salt="wagtail_journey.visitor-state")
+
+
+def _hint_value(visitor: Visitor) -> str:
+    """The state cookie's value: visitor id, time, and a signature bound to the visitor cookie."""
+    payload = f"{visitor.pk}.{int(time.time())}"
+    return f"{payload}.{_hint_signer().signature(f'{visitor.key}|{payload}')}"
+
+
+def _from_hint(request: HttpRequest, key: str | None) -> VisitorState | None:
+    """The audience state the signed state cookie gives, if fresh and bound to this visitor.
+
+    Only audience visitors (exempt mode, no analytics consent) get the cookie:
+    they are never linked to a contact, so the database could tell nothing
+    more, and what can change about them elsewhere is handled where it
+    happens: a visitor erased or purged meanwhile has its buffered items
+    dropped by the flush, and only this browser can grant consent (the
+    consent endpoint replaces the cookie). Consented visitors are read from
+    the database on every request: their contact link can change elsewhere.
+    """
+    seconds = int(journey_settings.VISITOR_STATE_SECONDS)
+    raw = request.COOKIES.get(journey_settings.VISITOR_STATE_COOKIE_NAME)
+    if (
+        not raw
+        or not key
+        or seconds <= 0
+        or not buffer.enabled()
+        or journey_settings.TRACKING_CONSENT_MODE != "exempt"
+    ):
+        return None
+    payload, _, signature = raw.rpartition(".")
+    pk, _, issued = payload.partition(".")
+    if not (pk.isdigit() and issued.isdigit() and len(pk) < 19 and len(issued) < 12):
+        return None
+    if not 0 <= time.time() - int(issued) < seconds:
+        return None
+    if not secrets.compare_digest(signature, _hint_signer().signature(f"{key}|{payload}")):
+        return None
+    if opted_out(request) or _consent_cookie_grants(request):
+        return None  # decided from the database, as without the cookie
+    visitor = Visitor(pk=int(pk), key=key, audience_only=True)
+    return VisitorState(AUDIENCE, visitor, from_hint=True)
+
+
 def _session(request: HttpRequest) -> tuple[int, bool]:
     raw = request.COOKIES.get(journey_settings.SESSION_COOKIE_NAME, "")
     if _SESSION_RE.match(raw) and int(raw) < 2**62:
@@ -125,17 +179,25 @@ def _session(request: HttpRequest) -> tuple[int, bool]:
     return secrets.randbits(62) or 1, True
 
 
-def resolve(request: HttpRequest, *, create: bool = True) -> VisitorState:
+def resolve(request: HttpRequest, *, create: bool = True, hinted: bool = False) -> VisitorState:
     """Decide what may be recorded for ``request`` (cached on the request).
 
     Costs one indexed SELECT when a visitor cookie is present, one INSERT the
     first time an exempt-mode visitor is seen (``create``), and one UPDATE
-    when a session starts (none with ``TRACKING_BUFFER``).
+    when a session starts (none with ``TRACKING_BUFFER``). ``hinted`` (page
+    views and beacons, which only record buffered touchpoints) first reads the
+    signed state cookie, and then costs no query at all; other callers (forms,
+    shops) get the visitor from the database, whole.
     """
     cached = getattr(request, "_wj_state", None)
-    if cached is not None:
+    if cached is not None and (hinted or not cached.from_hint):
         return cached
-    state = _resolve(request, create=create)
+    state = None
+    if hinted:
+        key, _ = _cookie_key(request)
+        state = _from_hint(request, key)
+    if state is None:
+        state = _resolve(request, create=create)
     if state.per_visitor:
         state.session, state.new_session = _session(request)
         if state.new_session and not state.set_visitor_cookie and not buffer.enabled():
@@ -143,6 +205,21 @@ def resolve(request: HttpRequest, *, create: bool = True) -> VisitorState:
             Visitor.objects.filter(pk=state.visitor.pk).update(last_seen_at=timezone.now())
     request._wj_state = state
     return state
+
+
+def unhinted(request: HttpRequest, state: VisitorState) -> VisitorState:
+    """``state`` read from the database if it came from the state cookie.
+
+    For touchpoints stored on the request path (Redis away): only the
+    buffer's flush re-checks a hinted visitor.
+    """
+    if not state.from_hint:
+        return state
+    fresh = _resolve(request, create=False)
+    if fresh.per_visitor:
+        fresh.session, fresh.new_session = state.session, state.new_session
+    request._wj_state = fresh
+    return fresh
 
 
 def _resolve(request: HttpRequest, *, create: bool) -> VisitorState:
@@ -231,10 +308,30 @@ def apply_cookies(state: VisitorState, request: HttpRequest, response: HttpRespo
         journey_settings.VISITOR_COOKIE_NAME,
         journey_settings.SESSION_COOKIE_NAME,
         journey_settings.CONSENT_COOKIE_NAME,
+        journey_settings.VISITOR_STATE_COOKIE_NAME,
     )
     if any(name in response.cookies for name in ours):
         patch_cache_control(response, private=True)
         patch_vary_headers(response, ["Cookie"])
+
+
+def _set_state_cookie(state: VisitorState, request, response, common: dict) -> None:
+    """Issue the audience state cookie after a database lookup; drop it on any other level."""
+    name = journey_settings.VISITOR_STATE_COOKIE_NAME
+    seconds = int(journey_settings.VISITOR_STATE_SECONDS)
+    audience = state.level == AUDIENCE and state.visitor is not None
+    if (
+        audience
+        and not state.from_hint
+        and seconds > 0
+        and buffer.enabled()
+        and not (state.consent_cookie == "1" or _consent_cookie_grants(request))
+    ):
+        response.set_cookie(
+            name, _hint_value(state.visitor), max_age=seconds, httponly=True, **common
+        )
+    elif not audience and name in request.COOKIES:
+        response.delete_cookie(name, path="/", samesite="Lax")
 
 
 def _set_cookies(state: VisitorState, request: HttpRequest, response: HttpResponse) -> None:
@@ -262,6 +359,7 @@ def _set_cookies(state: VisitorState, request: HttpRequest, response: HttpRespon
         )
     elif state.clear_visitor_cookie and journey_settings.SESSION_COOKIE_NAME in request.COOKIES:
         response.delete_cookie(journey_settings.SESSION_COOKIE_NAME, path="/", samesite="Lax")
+    _set_state_cookie(state, request, response, common)
     if state.consent_cookie:
         response.set_cookie(
             journey_settings.CONSENT_COOKIE_NAME,
