@@ -39,14 +39,19 @@ def exempt(settings):
     return settings
 
 
-@pytest.fixture
-def consented(web, db) -> Client:
-    """A web whose visitor granted analytics consent through journey.js."""
-    response = web.post(
+def grant_consent(client: Client) -> None:
+    """The browser grants analytics consent through journey.js's beacon."""
+    response = client.post(
         "/journey/collect/",
         b'{"consent": true}',
         content_type="application/json",
         HTTP_ORIGIN="http://testserver",
     )
     assert response.status_code == 204
+
+
+@pytest.fixture
+def consented(web, db) -> Client:
+    """A web whose visitor granted analytics consent through journey.js."""
+    grant_consent(web)
     return web

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tests.threads import run_in_threads
-from tests.tracking.conftest import BROWSER_UA
+from tests.tracking.conftest import BROWSER_UA, grant_consent
 from wagtail_journey import record
 from wagtail_journey.identity import get_or_create_contact
 from wagtail_journey.models import (
@@ -382,13 +382,7 @@ def test_granting_consent_drops_the_state_cookie_and_views_are_recorded_in_full(
 ):
     web.get("/article/")
     assert _state_cookie(web)
-    response = web.post(
-        "/journey/collect/",
-        b'{"consent": true}',
-        content_type="application/json",
-        HTTP_ORIGIN="http://testserver",
-    )
-    assert response.status_code == 204
+    grant_consent(web)
     assert _state_cookie(web) is None
     web.get("/article/")
     assert _state_cookie(web) is None  # consented visitors are read from the database
