@@ -66,7 +66,9 @@ def test_duplicated_task_delivery_sends_once(marketing):
     assert len(mail.outbox) == 1
 
 
-@pytest.mark.parametrize("change", ["withdraw", "suppress", "erase", "unconfirmed"])
+@pytest.mark.parametrize(
+    "change", ["withdraw", "suppress", "erase", "unconfirmed", "restrict", "object"]
+)
 def test_contact_changed_between_queueing_and_sending_gets_nothing(marketing, change):
     ana = consented(marketing, "ana@example.com")
     row = queue_newsletter(ana, marketing)
@@ -75,6 +77,8 @@ def test_contact_changed_between_queueing_and_sending_gets_nothing(marketing, ch
         "suppress": OutboundReason.SUPPRESSED,
         "erase": OutboundReason.ERASED,
         "unconfirmed": OutboundReason.NO_CONSENT,
+        "restrict": OutboundReason.RESTRICTED,
+        "object": OutboundReason.OBJECTED,
     }[change]
     if change == "withdraw":
         record_consent(ana, marketing, "withdrawn", method="preference_centre")
@@ -82,6 +86,10 @@ def test_contact_changed_between_queueing_and_sending_gets_nothing(marketing, ch
         suppress("ANA@example.com ", "editor", "asked by phone")
     elif change == "erase":
         ana.delete()
+    elif change == "restrict":
+        Contact.objects.filter(pk=ana.pk).update(restricted_at=timezone.now())
+    elif change == "object":
+        Contact.objects.filter(pk=ana.pk).update(objects_to_marketing_at=timezone.now())
     else:
         ConsentRecord.objects.filter(contact=ana).update(confirmed_at=None)
     counts = sending.send_due()
@@ -110,6 +118,18 @@ def test_transactional_message_needs_no_consent_but_respects_suppression(db):
     assert [m.to for m in mail.outbox] == [["ana@example.com"]]
     assert "List-Unsubscribe" not in mail.outbox[0].extra_headers  # transactional
     assert OutboundEmail.objects.get(contact=bob).reason == OutboundReason.SUPPRESSED
+
+
+def test_restricted_or_objecting_contact_still_gets_the_mail_they_asked_for(db):
+    """Restriction and objection stop marketing, not an export link or a confirmation."""
+    ana = Contact.objects.create(email="ana@example.com", restricted_at=timezone.now())
+    bob = Contact.objects.create(email="bob@example.com", objects_to_marketing_at=timezone.now())
+    for contact in (ana, bob):
+        sending.queue(
+            idempotency_key=f"t:{contact.pk}", contact=contact, message="demo_newsletter", context={}
+        )
+    sending.send_due()
+    assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.com", "bob@example.com"]
 
 
 def test_frequency_cap_skips_the_extra_marketing_messages(marketing):

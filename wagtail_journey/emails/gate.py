@@ -45,8 +45,12 @@ def check(rows: Sequence[OutboundEmail], now: datetime | None = None) -> dict[in
         erased = not row.address if contact is None else _erased(contact)
         if erased:
             reasons[row.pk] = OutboundReason.ERASED
-        elif contact is not None and _restricted(contact):
+        elif contact is not None and row.purpose_id is not None and _restricted(contact):
+            # Restriction stops processing for marketing; transactional mail the
+            # person asked for (an export link, a confirmation) still goes.
             reasons[row.pk] = OutboundReason.RESTRICTED
+        elif contact is not None and row.purpose_id is not None and _objects(contact):
+            reasons[row.pk] = OutboundReason.OBJECTED
         elif not recipient(row):
             reasons[row.pk] = OutboundReason.NO_ADDRESS
         else:
@@ -64,14 +68,15 @@ def check(rows: Sequence[OutboundEmail], now: datetime | None = None) -> dict[in
 
 
 def _erased(contact) -> bool:
-    # Fields the privacy work may add; absent fields mean "not erased".
-    return bool(getattr(contact, "erased_at", None))
+    return contact.erased_at is not None
 
 
 def _restricted(contact) -> bool:
-    return bool(
-        getattr(contact, "processing_restricted", False) or getattr(contact, "restricted_at", None)
-    )
+    return contact.restricted_at is not None
+
+
+def _objects(contact) -> bool:
+    return contact.objects_to_marketing_at is not None
 
 
 def _check_consent(rows: list[OutboundEmail], reasons: dict[int, int]) -> None:

@@ -2172,4 +2172,59 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AddField(
+            model_name="contact",
+            name="erased_at",
+            field=models.DateTimeField(
+                blank=True, editable=False, null=True, verbose_name="erased"
+            ),
+        ),
+        migrations.AddField(
+            model_name="contact",
+            name="objects_to_marketing_at",
+            field=models.DateTimeField(
+                blank=True, null=True, verbose_name="objects to direct marketing"
+            ),
+        ),
+        migrations.AddField(
+            model_name="contact",
+            name="objects_to_profiling_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="objects to profiling"),
+        ),
+        migrations.AddField(
+            model_name="contact",
+            name="restricted_at",
+            field=models.DateTimeField(blank=True, null=True, verbose_name="processing restricted"),
+        ),
+        migrations.AddField(
+            model_name="contact",
+            name="time_zone",
+            field=models.CharField(blank=True, max_length=64, verbose_name="time zone"),
+        ),
+        migrations.AlterField(
+            model_name="outboundemail",
+            name="reason",
+            field=models.PositiveSmallIntegerField(
+                choices=[
+                    (0, "—"),
+                    (1, "No valid consent for the template's purpose"),
+                    (2, "The address is on the suppression list"),
+                    (3, "The contact was erased"),
+                    (4, "Processing is restricted for this contact"),
+                    (5, "Frequency cap reached for this contact"),
+                    (6, "The contact has no email address"),
+                    (7, "The template was deleted"),
+                    (8, "The email provider refused the message"),
+                    (9, "The email provider could not be reached after several tries"),
+                    (10, "The email provider did not answer: it may or may not have been sent"),
+                    (11, "The message could not be rendered"),
+                    (12, "Hard bounce"),
+                    (13, "Spam complaint"),
+                    (14, "The broadcast was cancelled"),
+                    (15, "The contact objects to direct marketing"),
+                ],
+                default=0,
+                verbose_name="reason",
+            ),
+        ),
     ]

@@ -160,6 +160,25 @@ class Contact(models.Model):
     last_decay_run = models.PositiveIntegerField(
         _("last decay run"), default=0, db_default=0, editable=False
     )
+    # The contact's IANA time zone ("Europe/Lisbon"), for flow waits such as
+    # "Monday 9:00"; blank means the site's TIME_ZONE.
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    # Data-subject rights (docs/privacy.md). Each is a timestamp, so the
+    # contact page can say since when; null means "not in force".
+    # erased_at: the personal data was erased; the row stays as an opaque,
+    # anonymous shell so aggregates and receipts keep their keys.
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+    # Restriction of processing (GDPR art. 18): data kept, nothing processed
+    # (no scoring, segments, flows or marketing email).
+    restricted_at = models.DateTimeField(_("processing restricted"), null=True, blank=True)
+    # Objection to direct marketing (art. 21(2)): every marketing email stops.
+    objects_to_marketing_at = models.DateTimeField(
+        _("objects to direct marketing"), null=True, blank=True
+    )
+    # Objection to profiling (art. 21(1)): no scoring or segmenting by behaviour.
+    objects_to_profiling_at = models.DateTimeField(
+        _("objects to profiling"), null=True, blank=True
+    )
 
     class Meta:
         verbose_name = _("contact")

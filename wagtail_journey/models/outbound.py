@@ -51,6 +51,7 @@ class OutboundReason(models.IntegerChoices):
     HARD_BOUNCE = 12, _("Hard bounce")
     COMPLAINT = 13, _("Spam complaint")
     CANCELLED = 14, _("The broadcast was cancelled")
+    OBJECTED = 15, _("The contact objects to direct marketing")
 
 
 #: Statuses from which nothing will be attempted any more.
