@@ -179,3 +179,28 @@ def test_erasing_100000_touchpoints_takes_a_bounded_number_of_statements(db):
     assert not Touchpoint.objects.filter(contact=big, properties__isnull=False).exists()
     assert Touchpoint.objects.filter(contact=big).count() == 100_000
     print(f"\nerasure of 100,000 touchpoints: {big_queries} statements, {elapsed:.2f} s")
+
+
+@pytest.mark.postgres
+def test_erasure_forgets_the_person_in_the_tracking_dead_letters(settings, db):
+    """Needs Redis (make test-postgres): the buffer's dead letters lose the erased browsers."""
+    import json
+
+    from wagtail_journey.privacy.erasure import forget_buffered
+    from wagtail_journey.tracking import buffer
+
+    settings.WAGTAIL_JOURNEY = {**settings.WAGTAIL_JOURNEY, "TRACKING_BUFFER": "default"}
+    contact = Contact.objects.create(email="dead@example.org")
+    visitor = Visitor.objects.create(contact=contact)
+    client, key = buffer._client(), buffer._key("dead")
+    client.delete(key)
+    try:
+        client.rpush(
+            key,
+            json.dumps({"k": "page_view", "v": visitor.pk}),
+            json.dumps({"k": "page_view", "v": visitor.pk + 1000}),
+        )
+        assert forget_buffered([visitor.pk], [contact.pk]) == 1
+        assert buffer.dead_letters() == 1
+    finally:
+        client.delete(key)

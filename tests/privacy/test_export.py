@@ -73,7 +73,7 @@ def test_the_export_holds_every_section_and_validates_against_the_published_sche
     kinds = [t["kind"] for t in sections["touchpoints"]]
     assert kinds.count("page_view") >= 3 and "email_clicked" in kinds
     assert "form_submitted" in kinds
-    assert sections["tags"][0]["tag__name"] == "vip"
+    assert "vip" in {t["tag__name"] for t in sections["tags"]}
     assert sections["segments"][0]["segment__name"] == "VIP"
     assert any(e["action"] == "wagtail.edit" for e in sections["audit"])
     # The CSVs hold the same rows.

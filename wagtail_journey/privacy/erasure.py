@@ -182,10 +182,13 @@ def erase_contacts(
                 user=user,
                 data={"by": by, "contacts": len(subjects.ids)},
             )
-        ids = subjects.ids
-        transaction.on_commit(
-            lambda: subject_erased.send(sender=Contact, contact_ids=ids, receipts=receipts)
-        )
+        ids, visitor_ids = subjects.ids, subjects.visitor_ids
+
+        def after_commit() -> None:
+            forget_buffered(visitor_ids, ids)
+            subject_erased.send(sender=Contact, contact_ids=ids, receipts=receipts)
+
+        transaction.on_commit(after_commit)
     _delete_export_files(exports)
     return receipts
 
@@ -395,6 +398,38 @@ def _task_ids(subjects: _Subjects) -> list[str]:
         ):
             found.append(task.pk)
     return found
+
+
+def forget_buffered(visitor_ids: Iterable[int], contact_ids: Iterable[int]) -> int:
+    """Drop the erased people's items from the tracking buffer's dead-letter list
+    (Redis, TRACKING_BUFFER): items the database refused, kept for a developer.
+
+    Items still queued need nothing: the flush drops items of erased browsers.
+    Redis being away is logged, never the erasure's failure (the dead letters
+    name browsers by id only, and the ids are gone from the database).
+    """
+    from wagtail_journey.conf import journey_settings
+
+    if not journey_settings.TRACKING_BUFFER:
+        return 0
+    import json
+
+    from wagtail_journey.tracking import buffer
+
+    visitors, contacts = set(visitor_ids), set(contact_ids)
+    removed = 0
+    try:
+        client, key = buffer._client(), buffer._key("dead")
+        for raw in client.lrange(key, 0, -1):
+            try:
+                item = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(item, dict) and (item.get("v") in visitors or item.get("c") in contacts):
+                removed += int(client.lrem(key, 0, raw))
+    except Exception:  # Redis away: logged; nothing in it names the person  # noqa: BLE001
+        logger.warning("Could not clean the tracking dead-letter list after an erasure")
+    return removed
 
 
 def _delete_export_files(names: list[str]) -> None:
