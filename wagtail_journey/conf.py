@@ -192,6 +192,19 @@ DEFAULTS: dict[str, Any] = {
     # Report roll-ups: today and yesterday are recomputed this often, in minutes
     # (schedule "journey-report-rollup"); reports are that fresh.
     "REPORT_ROLLUP_MINUTES": 15,
+    # Data-subject rights (docs/privacy.md). Export download links are valid this
+    # many hours (at most 72); export files live in STORAGES["wagtail_journey_exports"]
+    # if defined, else in EXPORT_DIR (default: a directory under the system's temp dir).
+    "EXPORT_LINK_HOURS": 72,
+    "EXPORT_DIR": None,
+    # Retention (privacy/retention.py, daily): None keeps forever. Contacts with no
+    # consent in force and no activity for this many days are erased; form
+    # submissions' answers are emptied; final outbound-email rows are deleted;
+    # Wagtail audit-log entries about the package's models are deleted.
+    "INACTIVE_CONTACT_RETENTION_DAYS": None,
+    "SUBMISSION_RETENTION_DAYS": None,
+    "OUTBOUND_EMAIL_RETENTION_DAYS": None,
+    "AUDIT_RETENTION_DAYS": None,
 }
 
 

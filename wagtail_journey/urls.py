@@ -8,6 +8,7 @@ from django.urls import path
 from wagtail_journey import views
 from wagtail_journey.emails.clicks import click_view
 from wagtail_journey.emails.unsubscribe import unsubscribe_view
+from wagtail_journey.privacy import export_views
 from wagtail_journey.privacy import views as privacy_views
 from wagtail_journey.tracking.collect import collect
 from wagtail_journey.tracking.shop import shop_event
@@ -19,6 +20,8 @@ urlpatterns = [
     path("collect/", collect, name="collect"),
     path("shop/events/", shop_event, name="shop_event"),
     path("confirm/<str:token>/", privacy_views.confirm_consent, name="confirm"),
+    path("privacy/export/<str:token>/", export_views.export_download, name="export_download"),
+    path("privacy/export-schema/v1.json", export_views.export_schema, name="export_schema"),
     path("unsubscribe/<str:token>/", unsubscribe_view, name="unsubscribe"),
     path("email/click/<str:token>/", click_view, name="email_click"),
 ]

@@ -6,6 +6,7 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
+from wagtail_journey.admin import privacy as privacy_admin
 from wagtail_journey.admin import report_urls
 from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
@@ -19,6 +20,7 @@ from wagtail_journey.admin.outbox import (
     register_broadcast_log_actions,
 )
 from wagtail_journey.admin.tracking import PageJourneyStageViewSet
+from wagtail_journey.privacy import audit as privacy_audit
 from wagtail_journey.serving import serve_forms
 from wagtail_journey.tracking.pageviews import wrap_serve
 
@@ -37,6 +39,11 @@ register_snippet(SuppressionViewSet)
 register_snippet(BroadcastViewSet)
 hooks.register("register_log_actions", register_broadcast_log_actions)
 hooks.register("before_delete_snippet", refuse_deleting_used_templates)
+
+# Data-subject rights: the contact page's privacy actions, bulk erasure, audit actions.
+hooks.register("register_admin_urls", privacy_admin.urls)
+hooks.register("register_log_actions", privacy_audit.register_log_actions)
+hooks.register("register_settings_menu_item", privacy_admin.erase_menu_item)
 
 # Reports: dashboard, landing pages, funnel and drop-off (admin/report_urls.py).
 hooks.register("register_admin_urls", report_urls.urls)

@@ -32,9 +32,13 @@ class BuiltMessage:
 Builder = Callable[[Any, dict], BuiltMessage]
 _builders: dict[str, str | Builder] = {
     "double_opt_in": "wagtail_journey.privacy.double_opt_in.build_confirmation",
+    "data_export": "wagtail_journey.privacy.export.build_export_email",
 }
 #: key -> what editors read in the outbox (the key itself is an identifier).
-_labels: dict[str, Any] = {"double_opt_in": _("Double opt-in confirmation")}
+_labels: dict[str, Any] = {
+    "double_opt_in": _("Double opt-in confirmation"),
+    "data_export": _("Data export download link"),
+}
 
 
 def register(key: str, builder: str | Builder, label: Any = None) -> None:

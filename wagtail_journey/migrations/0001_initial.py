@@ -12,6 +12,7 @@ from django.db import migrations, models
 import wagtail_journey.emails.merge_tags
 import wagtail_journey.models.contacts
 import wagtail_journey.models.email_templates
+import wagtail_journey.models.privacy
 import wagtail_journey.models.scoring
 import wagtail_journey.models.segments
 import wagtail_journey.models.visitors
@@ -2226,5 +2227,132 @@ class Migration(migrations.Migration):
                 default=0,
                 verbose_name="reason",
             ),
+        ),
+        migrations.CreateModel(
+            name="ErasureReceipt",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        default=wagtail_journey.models.privacy.new_reference,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                        verbose_name="reference",
+                    ),
+                ),
+                ("contact_ref", models.PositiveBigIntegerField(verbose_name="contact id")),
+                ("requested_by", models.CharField(max_length=64, verbose_name="requested by")),
+                (
+                    "erased_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="erased"),
+                ),
+                ("counts", models.JSONField(default=dict, verbose_name="rows per table")),
+            ],
+            options={
+                "verbose_name": "erasure receipt",
+                "verbose_name_plural": "erasure receipts",
+                "ordering": ["-erased_at"],
+            },
+        ),
+        migrations.AlterModelOptions(
+            name="contact",
+            options={
+                "ordering": ["-created_at"],
+                "permissions": [
+                    ("export_contact", "Can export a contact's data"),
+                    ("erase_contact", "Can erase a contact's personal data"),
+                ],
+                "verbose_name": "contact",
+                "verbose_name_plural": "contacts",
+            },
+        ),
+        migrations.AlterField(
+            model_name="suppression",
+            name="source",
+            field=models.CharField(
+                choices=[
+                    ("bounce", "Hard bounce"),
+                    ("complaint", "Spam complaint"),
+                    ("unsubscribe", "Unsubscribed at the provider"),
+                    ("editor", "Added by an editor"),
+                    ("erased", "The person's data was erased"),
+                ],
+                max_length=16,
+                verbose_name="source",
+            ),
+        ),
+        migrations.CreateModel(
+            name="DataExport",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "reference",
+                    models.CharField(
+                        default=wagtail_journey.models.privacy.new_reference,
+                        editable=False,
+                        max_length=32,
+                        unique=True,
+                        verbose_name="reference",
+                    ),
+                ),
+                ("via", models.CharField(max_length=32, verbose_name="requested via")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Being prepared"),
+                            ("ready", "Ready to download"),
+                            ("downloaded", "Downloaded"),
+                            ("expired", "Expired"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                ("file_name", models.CharField(blank=True, max_length=200, verbose_name="file")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="requested"
+                    ),
+                ),
+                ("ready_at", models.DateTimeField(blank=True, null=True, verbose_name="ready")),
+                (
+                    "expires_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="link expires"),
+                ),
+                (
+                    "downloaded_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="downloaded"),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="data_exports",
+                        to="wagtail_journey.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "data export",
+                "verbose_name_plural": "data exports",
+                "ordering": ["-created_at"],
+            },
         ),
     ]

@@ -5,6 +5,7 @@ from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
+from wagtail_journey.models.privacy import DataExport, ErasureReceipt
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.reports import (
     DailyMetric,
@@ -32,9 +33,11 @@ __all__ = [
     "Contact",
     "DailyMetric",
     "DailyPageStat",
+    "DataExport",
     "DecayRun",
     "DeviceClass",
     "EmailTemplate",
+    "ErasureReceipt",
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",

@@ -187,6 +187,10 @@ class Contact(models.Model):
             models.Index(fields=["lifecycle_stage"], name="wj_contact_lifecycle"),
             models.Index(fields=["last_activity_at"], name="wj_contact_activity"),
         ]
+        permissions = [
+            ("export_contact", _("Can export a contact's data")),
+            ("erase_contact", _("Can erase a contact's personal data")),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.email

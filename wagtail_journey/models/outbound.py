@@ -201,6 +201,7 @@ class Suppression(models.Model):
         COMPLAINT = "complaint", _("Spam complaint")
         UNSUBSCRIBE = "unsubscribe", _("Unsubscribed at the provider")
         EDITOR = "editor", _("Added by an editor")
+        ERASED = "erased", _("The person's data was erased")
 
     address_hash = models.CharField(_("address key"), max_length=64, unique=True, editable=False)
     address = models.CharField(_("address"), max_length=254, blank=True)
