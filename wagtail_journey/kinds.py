@@ -32,6 +32,10 @@ KIND_LABELS = {
     "segment_entered": _("Entered a segment"),
     "segment_left": _("Left a segment"),
     "consent_confirmed": _("Consent confirmed"),
+    "consent_granted": _("Consent granted"),
+    "consent_withdrawn": _("Consent withdrawn"),
+    "subject_rectified": _("Details corrected"),
+    "subject_objection": _("Objection changed"),
     "identified": _("Visitor identified"),
 }
 
