@@ -87,9 +87,10 @@ def test_without_javascript_the_footer_link_leads_to_a_form(browser, guide, live
     page.get_by_role("contentinfo").get_by_role("link", name="Cookie settings").click()
     expect(page.get_by_role("heading", name="Cookie settings", level=1)).to_be_visible()
     no_horizontal_overflow(page)
-    page.get_by_label("Remember my settings").check()
-    page.get_by_role("button", name="Save my choices").click()
+    main = page.get_by_role("main")
+    main.get_by_label("Remember my settings").check()
+    main.get_by_role("button", name="Save my choices").click()
     expect(page.get_by_role("status")).to_have_text("Your choice is saved.")
-    expect(page.get_by_label("Remember my settings")).to_be_checked()
+    expect(page.get_by_role("main").get_by_label("Remember my settings")).to_be_checked()
     assert cookies(page)["wj_cc"] == "functionality"
     context.close()

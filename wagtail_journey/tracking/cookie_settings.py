@@ -13,6 +13,8 @@ form cannot make a visitor "accept" here.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -69,7 +71,7 @@ def cookie_settings(request: HttpRequest) -> HttpResponse:
     else:
         granted = set(request.POST.getlist("category")) & set(keys)
     target = _next(request)
-    if target.split("?")[0] == request.path:
+    if urlsplit(target).path == request.path:  # from this page: show it saved
         target = f"{request.path}?saved=1"
     response = HttpResponseRedirect(target)
     response.status_code = 303
