@@ -205,6 +205,29 @@ DEFAULTS: dict[str, Any] = {
     "SUBMISSION_RETENTION_DAYS": None,
     "OUTBOUND_EMAIL_RETENTION_DAYS": None,
     "AUDIT_RETENTION_DAYS": None,
+    # --- Visitors' rights pages (docs/privacy.md) ---
+    # A preference link requested by email address works once, for this many hours.
+    "PREFERENCE_LINK_MAX_AGE_HOURS": 24,
+    # The "Manage your preferences" link in an email's footer stays valid this long.
+    "PREFERENCE_EMAIL_LINK_MAX_AGE_DAYS": 30,
+    # Once a link is opened, the browser may use the preference centre this
+    # long (a signed, HttpOnly cookie scoped to the preference pages).
+    "PREFERENCE_SESSION_SECONDS": 3600,
+    # Link requests by email address: (requests, seconds) per client IP and per address.
+    "PREFERENCE_LINK_RATE_LIMIT_IP": (10, 3600),
+    "PREFERENCE_LINK_RATE_LIMIT_ADDRESS": (3, 3600),
+    # The erasure confirmation link works once, for this many hours.
+    "ERASURE_LINK_MAX_AGE_HOURS": 24,
+    # --- Cookie categories (docs/tracking.md) ---
+    # Extra categories the consent banner offers beside analytics, each mapped
+    # to the key of a ConsentPurpose (its name and text are what visitors read;
+    # each answer is a ConsentRecord of its version), e.g.
+    # {"functionality": "cookies-functionality", "marketing": "cookies-marketing"}.
+    # "analytics" may be mapped too (its answer is then recorded as well).
+    # Empty (the default): the banner asks about analytics only, as before.
+    "CONSENT_CATEGORIES": {},
+    # Cookie remembering the extra categories' answers (granted ones, dot-separated).
+    "CONSENT_CATEGORIES_COOKIE_NAME": "wj_cc",
 }
 
 

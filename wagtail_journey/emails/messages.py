@@ -28,16 +28,21 @@ class BuiltMessage:
 
 
 #: key -> callable(outbound, links) -> BuiltMessage; ``links`` holds at least
-#: "unsubscribe" (the visitor-facing unsubscribe URL) for marketing messages.
+#: "unsubscribe" (the visitor-facing unsubscribe URL) for marketing messages
+#: and "preferences" (the recipient's preference-centre link) for every message.
 Builder = Callable[[Any, dict], BuiltMessage]
 _builders: dict[str, str | Builder] = {
     "double_opt_in": "wagtail_journey.privacy.double_opt_in.build_confirmation",
     "data_export": "wagtail_journey.privacy.export.build_export_email",
+    "preference_link": "wagtail_journey.privacy.preferences.build_link_message",
+    "erasure_confirm": "wagtail_journey.privacy.preferences.build_erasure_message",
 }
 #: key -> what editors read in the outbox (the key itself is an identifier).
 _labels: dict[str, Any] = {
     "double_opt_in": _("Double opt-in confirmation"),
     "data_export": _("Data export download link"),
+    "preference_link": _("Preference centre link"),
+    "erasure_confirm": _("Erasure confirmation"),
 }
 
 
@@ -86,7 +91,11 @@ def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
     from wagtail_journey.emails import rendering
     from wagtail_journey.emails.clicks import tracked_url
 
-    context = {**outbound.context, rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", "")}
+    context = {
+        **outbound.context,
+        rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", ""),
+        rendering.PREFERENCES_URL: links.get("preferences", ""),
+    }
     pk = outbound.pk
     # Called only for templates that track clicks (render_email decides).
     wrap = (lambda url: tracked_url(pk, url)) if track else None

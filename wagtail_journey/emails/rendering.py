@@ -38,6 +38,7 @@ from wagtail_journey.links import absolute_url
 
 #: Context keys filled by the delivery side, never by editors' merge tags.
 UNSUBSCRIBE_URL = "unsubscribe_url"
+PREFERENCES_URL = "preferences_url"
 
 _CACHE_SIZE = 64
 _cache: OrderedDict[int, CompiledEmail] = OrderedDict()

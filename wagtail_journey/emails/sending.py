@@ -43,6 +43,7 @@ from wagtail_journey.conf import journey_settings
 from wagtail_journey.emails import gate, messages, unsubscribe
 from wagtail_journey.models import OutboundEmail
 from wagtail_journey.models.outbound import OutboundReason, OutboundStatus
+from wagtail_journey.privacy import preferences
 
 logger = logging.getLogger(__name__)
 
@@ -290,7 +291,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _build(row: OutboundEmail, conn: Any) -> EmailMultiAlternatives:
-    links: dict[str, Any] = {}
+    links: dict[str, Any] = {"preferences": preferences.footer_link(row)}
     extra_headers: dict[str, str] = {}
     if row.purpose_id is not None:
         links["unsubscribe"] = unsubscribe.unsubscribe_url(row.pk)

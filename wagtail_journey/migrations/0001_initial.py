@@ -2355,4 +2355,47 @@ class Migration(migrations.Migration):
                 "ordering": ["-created_at"],
             },
         ),
+        migrations.CreateModel(
+            name="UsedPrivacyToken",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "digest",
+                    models.CharField(max_length=64, unique=True, verbose_name="token fingerprint"),
+                ),
+                ("kind", models.CharField(max_length=16, verbose_name="kind")),
+                (
+                    "used_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="used"
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "used privacy link",
+                "verbose_name_plural": "used privacy links",
+            },
+        ),
+        migrations.AlterField(
+            model_name="consentrecord",
+            name="method",
+            field=models.CharField(
+                choices=[
+                    ("form", "Form"),
+                    ("preference_centre", "Preference centre"),
+                    ("unsubscribe", "Unsubscribe link"),
+                    ("admin", "Admin"),
+                    ("import", "Import"),
+                    ("api", "API"),
+                    ("cookie_banner", "Cookie banner"),
+                ],
+                max_length=24,
+                verbose_name="how",
+            ),
+        ),
     ]

@@ -6,6 +6,7 @@ from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.privacy import DataExport, ErasureReceipt
+from wagtail_journey.models.privacy_tokens import UsedPrivacyToken
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.reports import (
     DailyMetric,
@@ -55,5 +56,6 @@ __all__ = [
     "StageEntry",
     "TaggedContact",
     "Touchpoint",
+    "UsedPrivacyToken",
     "Visitor",
 ]

@@ -191,6 +191,10 @@ _REGISTRY: dict[str, ModelPrivacy] = {
             "counts": N,
         },
     ),
+    # Fingerprints of used single-use links (a hash of a random nonce): no personal data.
+    "wagtail_journey.UsedPrivacyToken": ModelPrivacy(
+        {"id": N, "digest": N, "kind": N, "used_at": N},
+    ),
     # Configuration and anonymous aggregates: no personal data.
     "wagtail_journey.ConsentPurpose": ModelPrivacy(
         {
