@@ -251,6 +251,10 @@ def record(
             contact, created = get_or_create_contact(email)
             if identify is None and created:
                 identify = True
+        if contact is not None and contact.erased_at is not None:
+            # An erased person stays erased: a late event (an old email's click)
+            # is kept as an anonymous fact, joined to no browser.
+            contact, visitor, identify = None, None, False
         if visitor is not None and visitor.audience_only:
             if contact is None:
                 audience_only = True

@@ -204,3 +204,15 @@ def test_erasure_forgets_the_person_in_the_tracking_dead_letters(settings, db):
         assert buffer.dead_letters() == 1
     finally:
         client.delete(key)
+
+
+def test_late_events_of_an_erased_person_join_no_one(db):
+    from wagtail_journey.events import record
+
+    contact = Contact.objects.create(email="late@example.org", first_name="Latimer")
+    erase_contact(contact, by="test")
+    browser = Visitor.objects.create()
+    touchpoint = record("email_clicked", contact=contact, visitor=browser, identify=True)
+    assert touchpoint.contact_id is None and touchpoint.visitor_id is None
+    browser.refresh_from_db()
+    assert browser.contact_id is None

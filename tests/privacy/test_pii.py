@@ -42,3 +42,10 @@ def test_models_holding_a_person_say_how_they_reach_them(label):
     declared = pii.registry()[label]
     assert declared.subject and declared.erase in (pii.ANONYMISE, pii.DELETE)
     assert declared.personal_fields()
+
+
+def test_a_field_a_newer_wagtail_adds_only_warns(monkeypatch):
+    declared = pii.registry()["wagtail_journey.EmailTemplate"]
+    fields = {k: v for k, v in declared.fields.items() if k != "live"}
+    monkeypatch.setitem(pii._REGISTRY, "wagtail_journey.EmailTemplate", pii.ModelPrivacy(fields))
+    assert [e.id for e in pii.check_registry()] == ["wagtail_journey.W080"]

@@ -136,3 +136,20 @@ def test_the_contact_page_shows_the_state_and_toggles_it(admin_client, contact):
     # Staff views are logged, titled by the opaque id.
     viewed = log_entries(contact).filter(action="wagtail_journey.view_contact")
     assert viewed.exists() and viewed.first().label == f"Contact #{contact.pk}"
+
+
+def test_decay_leaves_restricted_scores_as_they_were(settings, contact):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from wagtail_journey.decay import apply_decay
+
+    other = Contact.objects.create(email="other@example.org")
+    long_ago = timezone.now() - timedelta(days=400)
+    Contact.objects.update(score=10, created_at=long_ago, last_activity_at=long_ago)
+    set_restricted(contact, True, by="test")
+    assert apply_decay(cfg={"mode": "halve", "days": 90}) == 1
+    contact.refresh_from_db()
+    other.refresh_from_db()
+    assert (contact.score, other.score) == (10, 5)

@@ -304,6 +304,19 @@ def classifiable_fields(model: type[models.Model]) -> list[Any]:
     ]
 
 
+def wagtail_mixin_fields(model: type[models.Model]) -> set[str]:
+    """Names of the fields a model gets from Wagtail's abstract mixins (publishing
+    dates, revisions, workflow states): Wagtail's bookkeeping, never a person's."""
+    names: set[str] = set()
+    for base in model.__mro__[1:]:
+        meta = getattr(base, "_meta", None)
+        if meta is None or not meta.abstract or not base.__module__.startswith("wagtail."):
+            continue
+        for f in (*meta.local_fields, *meta.local_many_to_many, *meta.private_fields):
+            names.add(f.name)
+    return names
+
+
 def field_class(model: type[models.Model], name: str) -> str | None:
     """The classification of ``model.name`` (None when unclassified)."""
     privacy = _REGISTRY.get(model._meta.label)
@@ -340,9 +353,21 @@ def check_registry(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckM
                     )
                 )
                 continue
+            from_wagtail = wagtail_mixin_fields(model)
             for f in classifiable_fields(model):
                 kind = privacy.fields.get(f.name)
-                if kind is None:
+                if kind is None and f.name in from_wagtail:
+                    # A field a newer Wagtail adds to its mixins must not stop the
+                    # site from starting: said, to be classified in the next release.
+                    errors.append(
+                        checks.Warning(
+                            f"{label}.{f.name} (from Wagtail) is not classified.",
+                            hint="Classify it in wagtail_journey/privacy/pii.py.",
+                            obj=model,
+                            id="wagtail_journey.W080",
+                        )
+                    )
+                elif kind is None:
                     errors.append(
                         checks.Error(
                             f"{label}.{f.name} is not classified as personal, derived "
