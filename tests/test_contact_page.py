@@ -131,9 +131,7 @@ def test_the_timeline_is_paged_and_its_cost_does_not_grow(editor, article):
     assert many <= few, (few, many)
     html = page_of(editor, contact)
     assert len(timeline_items(html)) == 100
-    older = (
-        re.search(r'href="([^"]*after=[^"#]+)[^"]*">Older', html).group(1).replace("&amp;", "&")
-    )
+    older = re.search(r'href="([^"]*after=[^"#]+)[^"]*">Older', html).group(1).replace("&amp;", "&")
     seen = set()
     pages = 0
     while True:
