@@ -63,7 +63,7 @@ def sign_in(page: Page) -> None:
     page.get_by_role("textbox", name="Username").fill(EDITOR[0])
     page.get_by_role("textbox", name="Password").fill(EDITOR[1])
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("navigation", name="Main menu")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main menu")).to_be_visible(timeout=30_000)
 
 
 def test_filter_by_segment_and_tag_three_contacts(page: Page, people):
@@ -73,7 +73,8 @@ def test_filter_by_segment_and_tag_three_contacts(page: Page, people):
     expect(main.get_by_role("link", name="dora@example.com", exact=True)).to_be_visible()
     # Filter by the segment from the filter panel.
     page.get_by_role("button", name="Filter").click()
-    page.get_by_label("Segment").select_option(label="Met at the fair")
+    page.get_by_role("button", name="Segment", exact=True).click()
+    page.get_by_label("Segment", exact=True).select_option(label="Met at the fair")
     for email in OTHERS:
         expect(main.get_by_role("link", name=email, exact=True)).to_have_count(0)
     for email in FAIR:
@@ -82,7 +83,9 @@ def test_filter_by_segment_and_tag_three_contacts(page: Page, people):
     for email in FAIR:
         row = main.get_by_role("row").filter(has=page.get_by_role("link", name=email, exact=True))
         row.get_by_role("checkbox").check()
-    page.locator("[data-bulk-action-footer]").get_by_role("link", name="Tag", exact=True).click()
+    page.locator("[data-bulk-action-footer]").get_by_role(
+        "link", name="Add tags to the selected contacts"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Tag")
     for email in FAIR:
         expect(page.get_by_text(email, exact=True)).to_be_visible()
