@@ -26,6 +26,7 @@ from wagtail.admin.auth import permission_denied
 from wagtail.admin.menu import MenuItem
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from wagtail_journey.admin.contact_views import SECTIONS, Section
 from wagtail_journey.admin.guard import guard_urls
 from wagtail_journey.identity import normalize_email
 from wagtail_journey.models import ConsentPurpose, ConsentRecord, Contact
@@ -40,7 +41,11 @@ BULK_MAX = 500
 
 
 def inspect_url(contact_id: int) -> str:
-    return reverse("wagtail_journey_contact_modeladmin_inspect", args=[contact_id])
+    return reverse("wagtail_journey_contact:inspect", args=[contact_id])
+
+
+# The privacy panel heads the contact page (rights in force, export, erase).
+SECTIONS.insert(0, Section("wagtail_journey/admin/contact/privacy.html"))
 
 
 def panel_context(request: HttpRequest, contact: Contact) -> dict:
