@@ -176,9 +176,7 @@ class Contact(models.Model):
         _("objects to direct marketing"), null=True, blank=True
     )
     # Objection to profiling (art. 21(1)): no scoring or segmenting by behaviour.
-    objects_to_profiling_at = models.DateTimeField(
-        _("objects to profiling"), null=True, blank=True
-    )
+    objects_to_profiling_at = models.DateTimeField(_("objects to profiling"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")
