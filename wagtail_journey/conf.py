@@ -133,8 +133,13 @@ DEFAULTS: dict[str, Any] = {
     # in minutes; relative-time rules ("visited within 7 days") age through it.
     "SEGMENT_REBUILD_MINUTES": 60,
     # --- Email delivery (docs/email-delivery.md) ---
-    # Messages claimed and sent per batch by one worker task.
+    # Messages claimed and sent per batch by one worker task. A worker killed
+    # mid-batch leaves at most this many messages in doubt ("unknown").
     "EMAIL_BATCH_SIZE": 100,
+    # One sending task stops claiming new batches after this many seconds (the
+    # next task or the minute sweep continues). Keep it plus one batch's sending
+    # time below django-q2's Q_CLUSTER["timeout"], which kills a task mid-batch.
+    "EMAIL_RUN_SECONDS": 20,
     # Marketing messages per contact at most, as (count, hours), e.g. (3, 24);
     # None sets no cap. A message over the cap is skipped with that reason.
     "EMAIL_FREQUENCY_CAP": None,

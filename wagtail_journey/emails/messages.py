@@ -9,7 +9,7 @@ at send time from the row's small context, so no HTML is ever stored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -99,4 +99,8 @@ def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
     pk = outbound.pk
     # Called only for templates that track clicks (render_email decides).
     wrap = (lambda url: tracked_url(pk, url)) if track else None
-    return rendering.render_email(outbound.revision, context, wrap_link=wrap)
+    rendered = rendering.render_email(outbound.revision, context, wrap_link=wrap)
+    variant = outbound.variant if outbound.variant_id is not None else None
+    if variant is not None and variant.subject:  # an A/B variant's own subject
+        rendered = replace(rendered, subject=rendering.render_subject(variant.subject, context))
+    return rendered

@@ -1,6 +1,6 @@
 """Models, one module per concept; import from here."""
 
-from wagtail_journey.models.broadcasts import Broadcast
+from wagtail_journey.models.broadcasts import Broadcast, BroadcastVariant
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
@@ -28,6 +28,7 @@ from wagtail_journey.models.visitors import Visitor
 
 __all__ = [
     "Broadcast",
+    "BroadcastVariant",
     "ConsentPurpose",
     "ConsentPurposeVersion",
     "ConsentRecord",

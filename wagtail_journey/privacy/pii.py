@@ -104,7 +104,11 @@ _REGISTRY: dict[str, ModelPrivacy] = {
             "purpose": N, "message": N, "broadcast": N, "template": N, "revision": N,
             "context": P, "language": N, "idempotency_key": N, "esp_message_id": P,
             "attempts": N, "created_at": N, "due_at": N, "claimed_at": N, "sent_at": N,
-            "event_at": N,
+            "event_at": N, "variant": N,
+            # Engagement flags and times: kept for the statistics, naming nobody
+            # once the row has lost its contact and address.
+            "opened_at": N, "clicked_at": N, "machine_opened": N, "machine_clicked": N,
+            "unsubscribed": N,
         },
         subject="contact", erase=ANONYMISE, section="emails",
         export_extra=("template__name",),
@@ -254,6 +258,14 @@ _REGISTRY: dict[str, ModelPrivacy] = {
         {
             "id": N, "name": N, "template": N, "segment": N, "rate_per_minute": N,
             "status": N, "audience": N, "created_at": N, "started_at": N,
+            "send_at": N, "ab_metric": N, "ab_test_share": N, "ab_wait_minutes": N,
+            "test_ends_at": N, "winner": N, "winner_picked_at": N,
+        }
+    ),
+    "wagtail_journey.BroadcastVariant": ModelPrivacy(
+        {
+            "id": N, "sort_order": N, "broadcast": N, "subject": N, "template": N,
+            "revision": N, "label": N,
         }
     ),
     "wagtail_journey.DailyMetric": ModelPrivacy(
