@@ -11,6 +11,13 @@ from wagtail_journey.admin.consent import ConsentPurposeViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.dashboard import construct_homepage_panels
 from wagtail_journey.admin.email_templates import EmailTemplateViewSet, register_log_actions
+from wagtail_journey.admin.flows import (
+    FlowViewSet,
+    register_flow_log_actions,
+)
+from wagtail_journey.admin.flows import (
+    refuse_deleting_used_templates as refuse_deleting_flow_templates,
+)
 from wagtail_journey.admin.outbox import (
     BroadcastViewSet,
     OutboxViewSet,
@@ -37,6 +44,9 @@ register_snippet(SuppressionViewSet)
 register_snippet(BroadcastViewSet)
 hooks.register("register_log_actions", register_broadcast_log_actions)
 hooks.register("before_delete_snippet", refuse_deleting_used_templates)
+register_snippet(FlowViewSet)
+hooks.register("register_log_actions", register_flow_log_actions)
+hooks.register("before_delete_snippet", refuse_deleting_flow_templates)
 
 # Reports: dashboard, landing pages, funnel and drop-off (admin/report_urls.py).
 hooks.register("register_admin_urls", report_urls.urls)

@@ -4,6 +4,7 @@ from wagtail_journey.models.broadcasts import Broadcast
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
+from wagtail_journey.models.flows import Enrollment, Flow, StepRun
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.reports import (
@@ -35,6 +36,8 @@ __all__ = [
     "DecayRun",
     "DeviceClass",
     "EmailTemplate",
+    "Enrollment",
+    "Flow",
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",
@@ -48,6 +51,7 @@ __all__ = [
     "ScoringRule",
     "Segment",
     "SegmentMembership",
+    "StepRun",
     "Suppression",
     "StageEntry",
     "TaggedContact",
