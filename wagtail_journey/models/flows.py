@@ -112,6 +112,14 @@ class Flow(DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.ensure_step_ids()
+        super().save(*args, **kwargs)
+
+    def save_revision(self, *args, **kwargs):
+        self.ensure_step_ids()
+        return super().save_revision(*args, **kwargs)
+
     def clean(self) -> None:
         from wagtail_journey.flows.validation import validate_flow
 
@@ -129,14 +137,6 @@ class Flow(DraftStateMixin, LockableMixin, RevisionMixin, models.Model):
         raw = [dict(item) for item in self.steps.raw_data] if self.steps else []
         if with_ids(raw):
             self.steps = raw
-
-    def save(self, *args, **kwargs):
-        self.ensure_step_ids()
-        super().save(*args, **kwargs)
-
-    def save_revision(self, *args, **kwargs):
-        self.ensure_step_ids()
-        return super().save_revision(*args, **kwargs)
 
 
 class EnrollmentStatus(models.IntegerChoices):
