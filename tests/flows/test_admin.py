@@ -169,3 +169,16 @@ def test_or_leave_when_the_editor_says_so(purpose):
     flow = republish(flow, steps=list(flow.steps.raw_data)[1:])
     apply_publish(flow.pk, flow.live_revision_id, "move", "exit")
     assert Enrollment.objects.get().exit_reason == ExitReason.MOVED
+
+
+def test_a_segment_a_flow_is_triggered_by_cannot_be_deleted(admin_client):
+    from wagtail_journey.models import Segment
+
+    segment = make_segment("Hot leads", group(r("tag", tag="hot")))
+    make_flow("Hot follow-up", trigger=trigger("segment_entered", segment=str(segment.pk)))
+    delete = reverse("wagtail_journey_segment_modeladmin_delete", args=[segment.pk])
+    response = admin_client.post(delete)
+    assert response.status_code == 302
+    assert Segment.objects.filter(pk=segment.pk).exists()
+    html = admin_client.get(response["Location"]).content.decode()
+    assert "Hot follow-up" in html and "used by the flows" in html

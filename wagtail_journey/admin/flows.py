@@ -30,7 +30,7 @@ from wagtail.admin.widgets.button import HeaderButton
 from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import EditView
 
-from wagtail_journey.admin.base import JourneySnippetViewSet
+from wagtail_journey.admin.base import JourneySnippetIndexView, JourneySnippetViewSet
 from wagtail_journey.admin.email_templates import can_see_contacts
 from wagtail_journey.admin.guard import guard_urls
 from wagtail_journey.flows import engine, enrol, publishing, stats
@@ -317,6 +317,53 @@ class ActionView(_FlowView, View):
         return None
 
 
+class PresetsView(PermissionCheckedMixin, WagtailAdminTemplateMixin, TemplateView):
+    """The presets, each created as drafts (flow and emails) with one click."""
+
+    model = Flow
+    permission_required = "add"
+    template_name = "wagtail_journey/admin/flow_presets.html"
+    page_title = gettext_lazy("Start from a preset")
+    header_icon = "resubmit"
+    names: dict = {}
+
+    def get_context_data(self, **kwargs):
+        from wagtail_journey.flows.presets import PRESETS
+
+        context = super().get_context_data(**kwargs)
+        context["presets"] = PRESETS.values()
+        return context
+
+    def post(self, request, *args, **kwargs):
+        from django.utils.translation import get_language
+
+        from wagtail_journey.flows.presets import PresetError, create_from_preset
+
+        try:
+            flow = create_from_preset(request.POST.get("preset", ""), language=get_language())
+        except PresetError as exc:
+            messages.error(request, str(exc))
+            return redirect(reverse(self.names["presets"]))
+        log(flow, "wagtail.create", user=request.user, title=flow.name)
+        messages.success(
+            request,
+            _("The flow “%(name)s” and its emails were created as drafts: review and publish them.")
+            % {"name": flow.name},
+        )
+        return redirect(reverse(self.names["edit"], args=[flow.pk]))
+
+
+class FlowIndexView(JourneySnippetIndexView):
+    presets_url_name = None
+
+    def get_header_buttons(self):
+        buttons = super().get_header_buttons()
+        if self.permission_policy.user_has_permission(self.request.user, "add"):
+            url = reverse(self.presets_url_name)
+            buttons = [*buttons, HeaderButton(_("Start from a preset"), url=url, icon_name="plus")]
+        return buttons
+
+
 def _trigger_label(flow: Flow) -> str:
     raw = list(flow.trigger.raw_data) if flow.trigger else []
     if not raw:
@@ -341,6 +388,7 @@ class FlowViewSet(JourneySnippetViewSet):
     list_filter = ["live", "paused", "marketing"]
     search_fields = ["name"]
     edit_view_class = FlowEditView
+    index_view_class = FlowIndexView
     edit_handler = TabbedInterface(
         [
             ObjectList(
@@ -370,12 +418,17 @@ class FlowViewSet(JourneySnippetViewSet):
     def _names(self) -> dict:
         return {
             name: self.get_url_name(name)
-            for name in ("list", "edit", "overview", "enrollments", "dry_run", "act")
+            for name in ("list", "edit", "overview", "enrollments", "dry_run", "act", "presets")
         }
 
     def get_edit_view_kwargs(self, **kwargs):
         return super().get_edit_view_kwargs(
             overview_url_name=self.get_url_name("overview"), **kwargs
+        )
+
+    def get_index_view_kwargs(self, **kwargs):
+        return super().get_index_view_kwargs(
+            presets_url_name=self.get_url_name("presets"), **kwargs
         )
 
     def get_urlpatterns(self):
@@ -385,6 +438,7 @@ class FlowViewSet(JourneySnippetViewSet):
             path("enrollments/<int:pk>/", EnrollmentsView.as_view(**kwargs), name="enrollments"),
             path("dry-run/<int:pk>/", DryRunView.as_view(**kwargs), name="dry_run"),
             path("act/<int:pk>/<str:action>/", ActionView.as_view(**kwargs), name="act"),
+            path("presets/", PresetsView.as_view(**kwargs), name="presets"),
         ]
         return [*super().get_urlpatterns(), *guard_urls(extra, self.model)]
 
