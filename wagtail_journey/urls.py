@@ -8,6 +8,7 @@ from django.urls import path
 from wagtail_journey import views
 from wagtail_journey.emails.clicks import click_view
 from wagtail_journey.emails.unsubscribe import unsubscribe_view
+from wagtail_journey.flows.referrals import referral_view
 from wagtail_journey.privacy import views as privacy_views
 from wagtail_journey.tracking.collect import collect
 from wagtail_journey.tracking.shop import shop_event
@@ -21,4 +22,5 @@ urlpatterns = [
     path("confirm/<str:token>/", privacy_views.confirm_consent, name="confirm"),
     path("unsubscribe/<str:token>/", unsubscribe_view, name="unsubscribe"),
     path("email/click/<str:token>/", click_view, name="email_click"),
+    path("r/<str:token>/", referral_view, name="referral"),
 ]

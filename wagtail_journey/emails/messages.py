@@ -83,6 +83,10 @@ def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
     from wagtail_journey.emails.clicks import tracked_url
 
     context = {**outbound.context, rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", "")}
+    if outbound.contact_id is not None:
+        from wagtail_journey.flows.referrals import referral_url
+
+        context["referral_url"] = referral_url(outbound.contact_id)
     pk = outbound.pk
     # Called only for templates that track clicks (render_email decides).
     wrap = (lambda url: tracked_url(pk, url)) if track else None

@@ -191,19 +191,19 @@ EMAILS: dict[str, dict[str, tuple[str, str, str, str]]] = {
         "en": (
             "Share the love",
             "Know someone who would like us?",
-            "Tell your friends about us: thank you for being such a good customer.",
+            "Tell your friends about us with your personal link: {{ referral_url }}",
             "Share with a friend",
         ),
         "fr": (
             "Faites-nous connaître",
             "Quelqu'un de votre entourage aimerait ?",
-            "Parlez de nous à vos amis : merci d'être un si bon client.",
+            "Parlez de nous à vos amis avec votre lien personnel : {{ referral_url }}",
             "Partager avec un ami",
         ),
         "pt": (
             "Partilhe",
             "Conhece alguém que gostaria?",
-            "Fale de nós aos seus amigos: obrigado por ser um cliente tão bom.",
+            "Fale de nós aos seus amigos com a sua ligação pessoal: {{ referral_url }}",
             "Partilhar com um amigo",
         ),
     },
