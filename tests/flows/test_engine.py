@@ -284,3 +284,22 @@ def test_random_split_sends_everyone_down_one_path(purpose):
     run_due()
     assert list(contact.tags.names()) == ["a"]
     assert StepRun.objects.get(outcome="a").detail == {"path": "a"}
+
+
+def test_the_sweep_runs_what_falls_due_within_its_lookahead(purpose, settings):
+    import time as clock
+
+    settings.WAGTAIL_JOURNEY = {"FLOW_SWEEP_LOOKAHEAD_SECONDS": 3}
+    flow = make_flow(trigger=trigger("manual"), steps=[step("add_tag", tag="now")])
+    contact = consented(purpose)
+    enrollment = enrol(flow, contact)
+    Enrollment.objects.filter(pk=enrollment.pk).update(next_run_at=later(seconds=1))
+    paused = make_flow("Paused", trigger=trigger("manual"), steps=[step("add_tag", tag="p")])
+    enrol(paused, contact)
+    type(paused).objects.filter(pk=paused.pk).update(paused=True)
+    from wagtail_journey.flows.engine import sweep
+
+    started = clock.monotonic()
+    sweep()
+    assert clock.monotonic() - started < 3  # no spinning on the paused flow's due row
+    assert list(contact.tags.names()) == ["now"]

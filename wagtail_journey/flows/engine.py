@@ -130,11 +130,15 @@ def sweep() -> dict[str, int]:
         if left <= 0:
             break
         now = timezone.now()
+        # Only what falls due later: rows due now that no batch claimed belong
+        # to a paused flow or another worker, and must not make this loop spin.
         upcoming = (
             Enrollment.objects.filter(
                 status=EnrollmentStatus.ACTIVE,
+                next_run_at__gt=now,
                 next_run_at__lte=now + timedelta(seconds=left),
             )
+            .exclude(flow__paused=True)
             .order_by("next_run_at")
             .values_list("next_run_at", flat=True)
             .first()
