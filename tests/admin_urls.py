@@ -125,6 +125,11 @@ def make_one_of_each(page) -> dict:
     outbound, _ = queue_template(template, contact, idempotency_key="admin-urls")
     suppression, _ = suppress(PERSONAL[0], "editor", "asked by phone")
     broadcast = Broadcast.objects.create(name="News", template=template, segment=segment)
+    from tests.flows.helpers import make_flow, send, trigger
+    from wagtail_journey.flows.enrol import enrol
+
+    flow = make_flow("Welcome", trigger=trigger("manual"), steps=[send(template)])
+    enrol(flow, contact)
     return {
         "contact": contact,
         "submission": submission,
@@ -139,4 +144,5 @@ def make_one_of_each(page) -> dict:
         "outbound": outbound,
         "suppression": suppression,
         "broadcast": broadcast,
+        "flow": flow,
     }

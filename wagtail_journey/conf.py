@@ -194,6 +194,24 @@ DEFAULTS: dict[str, Any] = {
     "EMAIL_CLICK_IDENTIFY_DAYS": 30,
     # "Send a test to me" in the template admin: (messages, seconds) per editor.
     "EMAIL_TEST_RATE_LIMIT": (10, 3600),
+    # --- Flows (docs/flows.md) ---
+    # Enrollments claimed and run per batch by one worker task.
+    "FLOW_BATCH_SIZE": 100,
+    # A step due within this many seconds is handed to a task at once (which
+    # waits for it), instead of waiting for the minute sweep.
+    "FLOW_NEAR_SECONDS": 10,
+    # The minute sweep keeps running steps that fall due for this many seconds
+    # (0 frees the worker at once; the lag of long waits is then up to a minute).
+    # Keep it below Q_CLUSTER's "timeout".
+    "FLOW_SWEEP_LOOKAHEAD_SECONDS": 40,
+    # Date triggers ("30 days after the last order") are checked this often.
+    "FLOW_DATE_TRIGGER_MINUTES": 15,
+    # Webhook steps: HMAC key of the X-Journey-Signature header (None: a key
+    # derived from SECRET_KEY), timeout in seconds, tries and first retry delay.
+    "FLOW_WEBHOOK_SECRET": None,
+    "FLOW_WEBHOOK_TIMEOUT": 5,
+    "FLOW_WEBHOOK_MAX_ATTEMPTS": 5,
+    "FLOW_WEBHOOK_RETRY_SECONDS": 30,
     # Report roll-ups: today and yesterday are recomputed this often, in minutes
     # (schedule "journey-report-rollup"); reports are that fresh.
     "REPORT_ROLLUP_MINUTES": 15,

@@ -44,6 +44,22 @@ def wanted() -> dict[str, dict]:
         "minutes": 15,
     }
 
+    from wagtail_journey.flows import engine as flow_engine
+    from wagtail_journey.flows import reactions as flow_reactions
+
+    # Steps run as they fall due (tasks queued at once); this re-drives what a
+    # lost task left due and runs long waits' ends within seconds.
+    schedules[flow_engine.SWEEP_SCHEDULE] = {
+        "func": flow_engine.SWEEP_TASK,
+        "schedule_type": "I",
+        "minutes": 1,
+    }
+    schedules[flow_reactions.DATES_SCHEDULE] = {
+        "func": flow_reactions.DATES_TASK,
+        "schedule_type": "I",
+        "minutes": int(journey_settings.FLOW_DATE_TRIGGER_MINUTES),
+    }
+
     from wagtail_journey.reports import rollup
 
     schedules[rollup.SCHEDULE_NAME] = {

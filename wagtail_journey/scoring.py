@@ -357,7 +357,14 @@ MAX_MANUAL_CHANGE = 1_000_000
 SCORE_RANGE = (-(2**31), 2**31 - 1)
 
 
-def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
+def add_manual_change(
+    contact: Contact,
+    delta: int,
+    label: str,
+    *,
+    reason: str = ScoreChange.Reason.MANUAL,
+    properties: dict | None = None,
+) -> ScoreChange:
     """An editor's correction: a ledger row, the same atomic UPDATE, and a
     ``score_changed`` touchpoint (so score thresholds apply).
 
@@ -384,7 +391,7 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
             )
         change = ScoreChange.objects.create(
             contact=contact,
-            reason=ScoreChange.Reason.MANUAL,
+            reason=reason,
             label=label[:200],
             delta=delta,
             occurred_at=timezone.now(),
@@ -396,7 +403,11 @@ def add_manual_change(contact: Contact, delta: int, label: str) -> ScoreChange:
             "score_changed",
             contact=contact,
             occurred_at=change.occurred_at,
-            properties={"delta": delta, "score": score + delta, "manual": True},
+            properties={
+                "delta": delta,
+                "score": score + delta,
+                **(properties if properties is not None else {"manual": True}),
+            },
         )
     return change
 

@@ -8,6 +8,7 @@ from django.urls import path
 from wagtail_journey import views
 from wagtail_journey.emails.clicks import click_view
 from wagtail_journey.emails.unsubscribe import unsubscribe_view
+from wagtail_journey.flows.referrals import referral_view
 from wagtail_journey.privacy import export_views, preference_views
 from wagtail_journey.privacy import views as privacy_views
 from wagtail_journey.tracking.collect import collect
@@ -37,4 +38,5 @@ urlpatterns = [
         name="preferences_erase",
     ),
     path("email/click/<str:token>/", click_view, name="email_click"),
+    path("r/<str:token>/", referral_view, name="referral"),
 ]

@@ -13,6 +13,13 @@ from wagtail_journey.admin.contact_listing import ContactViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.dashboard import construct_homepage_panels
 from wagtail_journey.admin.email_templates import EmailTemplateViewSet, register_log_actions
+from wagtail_journey.admin.flows import (
+    FlowViewSet,
+    register_flow_log_actions,
+)
+from wagtail_journey.admin.flows import (
+    refuse_deleting_used_templates as refuse_deleting_flow_templates,
+)
 from wagtail_journey.admin.outbox import (
     BroadcastViewSet,
     OutboxViewSet,
@@ -44,6 +51,9 @@ register_snippet(SuppressionViewSet)
 register_snippet(BroadcastViewSet)
 hooks.register("register_log_actions", register_broadcast_log_actions)
 hooks.register("before_delete_snippet", refuse_deleting_used_templates)
+register_snippet(FlowViewSet)
+hooks.register("register_log_actions", register_flow_log_actions)
+hooks.register("before_delete_snippet", refuse_deleting_flow_templates)
 
 # Data-subject rights: the contact page's privacy actions, bulk erasure, audit actions.
 hooks.register("register_admin_urls", privacy_admin.urls)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, ObjectList
-from wagtail_modeladmin.views import CreateView, EditView
+from wagtail_modeladmin.views import CreateView, DeleteView, EditView
 
 from wagtail_journey.admin.base import JourneyModelAdmin
 from wagtail_journey.admin.base_form import JourneyAdminForm
@@ -140,6 +140,27 @@ class SegmentInspectView(ReadableInspectView):
         return context
 
 
+class SegmentDeleteView(DeleteView):
+    """A segment a flow is triggered by or aims at is not deleted: the editor is
+    told which flows use it (their contacts would never enter or convert)."""
+
+    def post(self, request, *args, **kwargs):
+        from wagtail_journey.flows.usage import flows_using
+
+        names = [f.name for f in flows_using(segments=[self.instance.pk])][:5]
+        if names:
+            messages.error(
+                request,
+                _(
+                    "This segment is used by the flows %(names)s (trigger or goal): change "
+                    "them (and publish them) before deleting it."
+                )
+                % {"names": ", ".join(f"“{n}”" for n in names)},
+            )
+            return redirect(self.index_url)
+        return super().post(request, *args, **kwargs)
+
+
 class SegmentAdmin(JourneyModelAdmin):
     model = Segment
     empty_value_display = "—"  # as the inspect pages and custom columns
@@ -156,6 +177,7 @@ class SegmentAdmin(JourneyModelAdmin):
     inspect_view_class = SegmentInspectView
     create_view_class = SegmentCreateView
     edit_view_class = SegmentEditView
+    delete_view_class = SegmentDeleteView
     form_view_extra_js = ["wagtail_journey/js/segment-live-count.js"]
     panels = [
         ProblemPanel(template="wagtail_journey/admin/segment_problem_panel.html"),

@@ -27,6 +27,8 @@ FIELDS: dict[str, Any] = {
     "last_name": _("Last name"),
     "full_name": _("Full name"),
     "email": _("Email address"),
+    # Computed when the message is rendered (flows/referrals.py), never stored.
+    "referral_url": _("Personal referral link"),
 }
 
 #: Longest fallback text (a greeting, not a paragraph).

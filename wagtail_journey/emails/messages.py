@@ -96,6 +96,10 @@ def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
         rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", ""),
         rendering.PREFERENCES_URL: links.get("preferences", ""),
     }
+    if outbound.contact_id is not None:
+        from wagtail_journey.flows.referrals import referral_url
+
+        context["referral_url"] = referral_url(outbound.contact_id)
     pk = outbound.pk
     # Called only for templates that track clicks (render_email decides).
     wrap = (lambda url: tracked_url(pk, url)) if track else None

@@ -14,6 +14,7 @@ from django.db import migrations, models
 import wagtail_journey.emails.merge_tags
 import wagtail_journey.models.contacts
 import wagtail_journey.models.email_templates
+import wagtail_journey.models.flows
 import wagtail_journey.models.privacy
 import wagtail_journey.models.scoring
 import wagtail_journey.models.segments
@@ -31,6 +32,7 @@ class Migration(migrations.Migration):
         ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         swapper.dependency("wagtailcore", "Page"),
+        ("wagtailcore", "0098_apitoken"),
         ("wagtailcore", "0098_apitoken"),
     ]
 
@@ -2620,6 +2622,377 @@ class Migration(migrations.Migration):
                 condition=models.Q(("template__isnull", False)),
                 fields=["template", "status"],
                 name="wj_outbound_template",
+            ),
+        ),
+        migrations.AlterField(
+            model_name="scorechange",
+            name="reason",
+            field=models.CharField(
+                choices=[("rule", "scoring rule"), ("manual", "manual"), ("flow", "flow")],
+                max_length=8,
+                verbose_name="reason",
+            ),
+        ),
+        migrations.CreateModel(
+            name="Flow",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("live", models.BooleanField(default=True, editable=False, verbose_name="live")),
+                (
+                    "has_unpublished_changes",
+                    models.BooleanField(
+                        default=False, editable=False, verbose_name="has unpublished changes"
+                    ),
+                ),
+                (
+                    "first_published_at",
+                    models.DateTimeField(
+                        blank=True, db_index=True, null=True, verbose_name="first published at"
+                    ),
+                ),
+                (
+                    "last_published_at",
+                    models.DateTimeField(
+                        editable=False, null=True, verbose_name="last published at"
+                    ),
+                ),
+                (
+                    "go_live_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="go live date/time"),
+                ),
+                (
+                    "expire_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="expiry date/time"),
+                ),
+                (
+                    "expired",
+                    models.BooleanField(default=False, editable=False, verbose_name="expired"),
+                ),
+                (
+                    "locked",
+                    models.BooleanField(default=False, editable=False, verbose_name="locked"),
+                ),
+                (
+                    "locked_at",
+                    models.DateTimeField(editable=False, null=True, verbose_name="locked at"),
+                ),
+                ("name", models.CharField(max_length=120, verbose_name="name")),
+                ("description", models.TextField(blank=True, verbose_name="description")),
+                (
+                    "trigger",
+                    wagtail_journey.models.flows.FlowTriggerField(
+                        blank=True, verbose_name="trigger"
+                    ),
+                ),
+                (
+                    "entry_match",
+                    models.CharField(
+                        choices=[("all", "all groups (AND)"), ("any", "any group (OR)")],
+                        default="all",
+                        max_length=4,
+                        verbose_name="contacts must match",
+                    ),
+                ),
+                (
+                    "entry_rules",
+                    wagtail_journey.models.flows.FlowEntryRulesField(
+                        blank=True,
+                        help_text="Only contacts matching these rules enter; empty lets everyone in.",
+                        verbose_name="entry filter",
+                    ),
+                ),
+                (
+                    "reentry",
+                    models.CharField(
+                        choices=[
+                            ("once", "Once ever"),
+                            ("after_days", "Again after a number of days"),
+                            ("any_time", "Any time (once the previous run has ended)"),
+                        ],
+                        default="once",
+                        max_length=16,
+                        verbose_name="re-entry",
+                    ),
+                ),
+                (
+                    "reentry_days",
+                    models.PositiveIntegerField(
+                        default=30,
+                        help_text="Used with “Again after a number of days”.",
+                        verbose_name="days before re-entry",
+                    ),
+                ),
+                (
+                    "marketing",
+                    models.BooleanField(
+                        default=True,
+                        help_text="A marketing flow ends for a contact who unsubscribes, withdraws consent or objects to direct marketing.",
+                        verbose_name="marketing flow",
+                    ),
+                ),
+                (
+                    "goals",
+                    wagtail_journey.models.flows.FlowGoalsField(
+                        blank=True,
+                        help_text="A contact who reaches a goal leaves the flow (a conversion).",
+                        verbose_name="goals",
+                    ),
+                ),
+                (
+                    "steps",
+                    wagtail_journey.models.flows.FlowStepsField(blank=True, verbose_name="steps"),
+                ),
+                (
+                    "paused",
+                    models.BooleanField(default=False, editable=False, verbose_name="paused"),
+                ),
+                ("dates_checked_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "latest_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="latest revision",
+                    ),
+                ),
+                (
+                    "live_revision",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="live revision",
+                    ),
+                ),
+                (
+                    "locked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        editable=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="locked_%(class)ss",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="locked by",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "flow",
+                "verbose_name_plural": "flows",
+                "ordering": ["name"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Enrollment",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.PositiveSmallIntegerField(
+                        choices=[(0, "Active"), (1, "Paused"), (2, "Completed"), (3, "Exited")],
+                        default=0,
+                        verbose_name="status",
+                    ),
+                ),
+                ("step_id", models.CharField(blank=True, max_length=36, verbose_name="step")),
+                ("visit", models.PositiveIntegerField(default=0)),
+                ("waiting", models.BooleanField(default=False)),
+                (
+                    "next_run_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="next run"),
+                ),
+                (
+                    "step_entered_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="at this step since"
+                    ),
+                ),
+                (
+                    "enrolled_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="entered"),
+                ),
+                ("ended_at", models.DateTimeField(blank=True, null=True, verbose_name="ended")),
+                (
+                    "exit_reason",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "—"),
+                            (1, "Reached the end of the flow"),
+                            (2, "Reached a goal"),
+                            (3, "An exit step"),
+                            (4, "Removed by an editor"),
+                            (5, "Unsubscribed"),
+                            (6, "No valid consent for the email's purpose (withdrawn?)"),
+                            (7, "Processing is restricted for this contact"),
+                            (8, "The contact objects to direct marketing"),
+                            (9, "The contact was erased"),
+                            (10, "The awaited follow-up happened (nothing was abandoned)"),
+                            (11, "Moved out by an editor when a step was removed"),
+                        ],
+                        default=0,
+                        verbose_name="exit reason",
+                    ),
+                ),
+                (
+                    "pause_reason",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "—"),
+                            (1, "Paused by an editor"),
+                            (2, "The email template was deleted"),
+                            (3, "The email template is not published"),
+                            (4, "The step this contact was at no longer exists"),
+                            (5, "A rule refers to something that was deleted"),
+                            (6, "A step failed"),
+                        ],
+                        default=0,
+                        verbose_name="pause reason",
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=200, verbose_name="detail")),
+                ("entry_key", models.CharField(editable=False, max_length=32)),
+                ("source", models.CharField(blank=True, max_length=16, verbose_name="source")),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="flow_enrollments",
+                        to="wagtail_journey.contact",
+                        verbose_name="contact",
+                    ),
+                ),
+                (
+                    "revision",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtailcore.revision",
+                        verbose_name="flow revision",
+                    ),
+                ),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="enrollments",
+                        to="wagtail_journey.flow",
+                        verbose_name="flow",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "flow enrollment",
+                "verbose_name_plural": "flow enrollments",
+            },
+        ),
+        migrations.CreateModel(
+            name="StepRun",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("step_id", models.CharField(max_length=36)),
+                ("visit", models.PositiveIntegerField()),
+                ("ran_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("outcome", models.CharField(blank=True, max_length=16)),
+                ("detail", models.JSONField(blank=True, default=dict)),
+                (
+                    "enrollment",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="step_runs",
+                        to="wagtail_journey.enrollment",
+                    ),
+                ),
+                (
+                    "flow",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="wagtail_journey.flow",
+                    ),
+                ),
+                (
+                    "outbound_email",
+                    models.ForeignKey(
+                        blank=True,
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="wagtail_journey.outboundemail",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "flow step run",
+                "verbose_name_plural": "flow step runs",
+            },
+        ),
+        migrations.AddIndex(
+            model_name="enrollment",
+            index=models.Index(
+                condition=models.Q(("status", 0)), fields=["next_run_at"], name="wj_enrollment_due"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="enrollment",
+            index=models.Index(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=["contact"],
+                name="wj_enrollment_contact",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("ended_at__isnull", True)),
+                fields=("flow", "contact"),
+                name="wj_enrollment_running",
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="enrollment",
+            constraint=models.UniqueConstraint(
+                fields=("flow", "contact", "entry_key"), name="wj_enrollment_entry"
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="steprun",
+            index=models.Index(fields=["flow", "step_id"], name="wj_steprun_flow_step"),
+        ),
+        migrations.AddConstraint(
+            model_name="steprun",
+            constraint=models.UniqueConstraint(
+                fields=("enrollment", "step_id", "visit"), name="wj_steprun_once"
             ),
         ),
     ]

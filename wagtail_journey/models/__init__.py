@@ -4,6 +4,7 @@ from wagtail_journey.models.broadcasts import Broadcast, BroadcastVariant
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
+from wagtail_journey.models.flows import Enrollment, Flow, StepRun
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
 from wagtail_journey.models.privacy import DataExport, ErasureReceipt
 from wagtail_journey.models.privacy_tokens import UsedPrivacyToken
@@ -40,6 +41,8 @@ __all__ = [
     "DeviceClass",
     "EmailTemplate",
     "ErasureReceipt",
+    "Enrollment",
+    "Flow",
     "FormSubmission",
     "JourneyStage",
     "LifecycleTransition",
@@ -53,6 +56,7 @@ __all__ = [
     "ScoringRule",
     "Segment",
     "SegmentMembership",
+    "StepRun",
     "Suppression",
     "StageEntry",
     "TaggedContact",

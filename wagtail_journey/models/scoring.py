@@ -135,6 +135,7 @@ class ScoreChange(models.Model):
     class Reason(models.TextChoices):
         RULE = "rule", _("scoring rule")
         MANUAL = "manual", _("manual")
+        FLOW = "flow", _("flow")
 
     contact = models.ForeignKey(
         "wagtail_journey.Contact",

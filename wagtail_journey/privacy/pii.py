@@ -247,6 +247,36 @@ _REGISTRY: dict[str, ModelPrivacy] = {
             "_revisions": N, "go_live_at": N, "expire_at": N, "expired": N,
         }
     ),
+    # Flows: configuration (no person), and who is where in them.
+    "wagtail_journey.Flow": ModelPrivacy(
+        {
+            "id": N, "name": N, "description": N, "trigger": N, "entry_match": N,
+            "entry_rules": N, "reentry": N, "reentry_days": N, "marketing": N, "goals": N,
+            "steps": N, "paused": N, "dates_checked_at": N, "created_at": N, "updated_at": N,
+            # Wagtail's DraftStateMixin, LockableMixin and RevisionMixin
+            "live": N, "has_unpublished_changes": N, "first_published_at": N,
+            "last_published_at": N, "live_revision": N, "latest_revision": N,
+            "_revisions": N, "go_live_at": N, "expire_at": N, "expired": N,
+            "locked": N, "locked_at": N, "locked_by": N,
+        }
+    ),
+    "wagtail_journey.Enrollment": ModelPrivacy(
+        {
+            "id": N, "flow": N, "contact": N, "revision": N, "status": N, "step_id": N,
+            "visit": N, "waiting": N, "next_run_at": N, "step_entered_at": N,
+            "enrolled_at": N, "ended_at": N, "exit_reason": N, "pause_reason": N,
+            "detail": P, "entry_key": N, "source": N, "attempts": N,
+        },
+        subject="contact", erase=DELETE, section="flows",
+        reason="An erased person leaves every flow; their steps go with them.",
+    ),
+    "wagtail_journey.StepRun": ModelPrivacy(
+        {
+            "id": N, "enrollment": N, "flow": N, "step_id": N, "visit": N, "ran_at": N,
+            "outcome": N, "outbound_email": N, "detail": P,
+        },
+        subject="enrollment__contact", erase=DELETE, section="flow_steps",
+    ),
     # The landing page type (its Page fields are Wagtail's): content, no person.
     "wagtail_journey.LandingPage": ModelPrivacy(
         {

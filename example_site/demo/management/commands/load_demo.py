@@ -72,6 +72,7 @@ class Command(BaseCommand):
         self._audience([home, *pages.values(), landing])
         self._email_templates()
         self._outbox()
+        self._flows()
         if options["with_admin"]:
             self._admin()
         self.stdout.write(self.style.SUCCESS("Demo content is in place."))
@@ -372,6 +373,12 @@ class Command(BaseCommand):
 
         queue_demo_newsletter()
         start_demo_ab_broadcast()
+
+    def _flows(self) -> None:
+        """The welcome flow (guide form, marketing consent) and cart abandonment."""
+        from demo.flow_demo import load_flow_demo
+
+        load_flow_demo()
 
     def _admin(self) -> None:
         User = get_user_model()
