@@ -31,7 +31,6 @@ import logging
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from django.core.exceptions import ImproperlyConfigured
 from django.db import models, transaction
 from django.db.models import CharField, F, Q, TextField, Value
 from django.db.models.functions import Cast, Concat
@@ -196,32 +195,6 @@ def erase_contacts(
 # --- the registry's models --------------------------------------------------------------
 
 
-def _blank(model: type[models.Model], name: str) -> Any:
-    """The value a personal or derived field is reset to (its default, NULL or empty)."""
-    f = model._meta.get_field(name)
-    if f.has_default():
-        return f.get_default()
-    if f.null:
-        return None
-    if isinstance(f, models.JSONField):
-        return {}
-    if isinstance(f, CharField | TextField):
-        return ""
-    raise ImproperlyConfigured(
-        f"{model._meta.label}.{name} is personal but has no empty value: give it a "
-        "default or null=True, or erase the model's rows (pii.DELETE)."
-    )
-
-
-def _updatable(model: type[models.Model], names: Iterable[str]) -> list[str]:
-    fields = []
-    for name in names:
-        f = model._meta.get_field(name)
-        if f.concrete and not f.many_to_many and not f.primary_key:
-            fields.append(name)
-    return fields
-
-
 def _erase_registered(subjects: _Subjects, counts: dict[str, int], now) -> None:
     registered = list(pii.registered_models())
     # 1. Rows kept for their counts: personal fields blanked, derived ones reset.
@@ -231,8 +204,10 @@ def _erase_registered(subjects: _Subjects, counts: dict[str, int], now) -> None:
         q = subjects.filter_for(privacy)
         if q is None:
             continue
-        names = _updatable(model, privacy.reset_fields())
-        changed = model._base_manager.filter(q).update(**{n: _blank(model, n) for n in names})
+        names = pii.resettable(model, privacy.reset_fields())
+        changed = model._base_manager.filter(q).update(
+            **{n: pii.empty_value(model, n) for n in names}
+        )
         if changed:
             counts[model._meta.db_table] = changed
     # 2. Rows that go, dependents first (registry order); browsers last.
@@ -259,14 +234,14 @@ def _erase_registered(subjects: _Subjects, counts: dict[str, int], now) -> None:
         refresh_member_counts(segments)
     # 3. The contact: an anonymous shell.
     contact_privacy = pii.registry()["wagtail_journey.Contact"]
-    names = [n for n in _updatable(Contact, contact_privacy.reset_fields()) if n != "email"]
+    names = [n for n in pii.resettable(Contact, contact_privacy.reset_fields()) if n != "email"]
     changed = Contact.objects.filter(pk__in=subjects.ids).update(
         email=Concat(
             Value("erased-"), Cast("pk", CharField()), Value("@erased.invalid"),
             output_field=CharField(),
         ),
         erased_at=now,
-        **{n: _blank(Contact, n) for n in names},
+        **{n: pii.empty_value(Contact, n) for n in names},
     )  # fmt: skip
     counts[Contact._meta.db_table] = changed
 

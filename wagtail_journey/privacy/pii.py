@@ -24,12 +24,13 @@ models with :func:`register`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
 from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 
 PERSONAL = "personal"
@@ -309,6 +310,33 @@ _REGISTRY: dict[str, ModelPrivacy] = {
     ),
     "wagtail_journey.TrackingBatch": ModelPrivacy({"id": N, "key": N, "stored_at": N}),
 }  # fmt: skip
+
+
+def empty_value(model: type[models.Model], name: str) -> Any:
+    """The value a personal or derived field is reset to (its default, NULL or empty)."""
+    f = model._meta.get_field(name)
+    if f.has_default():
+        return f.get_default()
+    if f.null:
+        return None
+    if isinstance(f, models.JSONField):
+        return {}
+    if isinstance(f, models.CharField | models.TextField):
+        return ""
+    raise ImproperlyConfigured(
+        f"{model._meta.label}.{name} is personal but has no empty value: give it a "
+        "default or null=True, or erase the model's rows (pii.DELETE)."
+    )
+
+
+def resettable(model: type[models.Model], names: Iterable[str]) -> list[str]:
+    """Those of ``names`` an UPDATE can set (columns, not many-to-many or the key)."""
+    fields = []
+    for name in names:
+        f = model._meta.get_field(name)
+        if f.concrete and not f.many_to_many and not f.primary_key:
+            fields.append(name)
+    return fields
 
 
 def register(label: str, privacy: ModelPrivacy) -> None:

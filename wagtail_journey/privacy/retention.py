@@ -87,9 +87,7 @@ def purge(now: datetime | None = None, *, dry_run: bool = False) -> dict[str, in
     cutoff = _cutoff(journey_settings.SUBMISSION_RETENTION_DAYS, now)
     if cutoff is not None:
         qs = old_submissions(cutoff)
-        counts["submissions"] = (
-            qs.count() if dry_run else qs.update(data={}, visitor=None, render_token=None)
-        )
+        counts["submissions"] = qs.count() if dry_run else qs.update(**_emptied(FormSubmission))
     cutoff = _cutoff(journey_settings.OUTBOUND_EMAIL_RETENTION_DAYS, now)
     if cutoff is not None:
         qs = old_outbound(cutoff)
@@ -104,6 +102,14 @@ def purge(now: datetime | None = None, *, dry_run: bool = False) -> dict[str, in
         counts["export_files"] = sweep_exports(now)["files_deleted"]
     logger.info("wagtail_journey privacy retention%s: %s", " (dry run)" if dry_run else "", counts)
     return counts
+
+
+def _emptied(model) -> dict:
+    """The personal and derived fields of ``model`` (privacy/pii.py) set to their empty values."""
+    from wagtail_journey.privacy import pii
+
+    declared = pii.registry()[model._meta.label]
+    return {n: pii.empty_value(model, n) for n in pii.resettable(model, declared.reset_fields())}
 
 
 def _erase_inactive(cutoff: datetime, dry_run: bool) -> int:
