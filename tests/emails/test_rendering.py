@@ -188,12 +188,12 @@ def test_demo_templates_render_and_load_twice_safely():
     from wagtail_journey.models import EmailTemplate
 
     call_command("load_demo")
+    first = sorted(EmailTemplate.objects.values_list("name", flat=True))
     call_command("load_demo")
-    assert sorted(EmailTemplate.objects.values_list("name", flat=True)) == [
-        "Monthly newsletter",
-        "Order receipt",
-        "Welcome",
-    ]
+    names = sorted(EmailTemplate.objects.values_list("name", flat=True))
+    assert names == first  # the second load adds nothing
+    # The demo's own templates, beside those of its flows (presets in en, fr, pt).
+    assert {"Monthly newsletter", "Order receipt", "Welcome"} <= set(names)
     for template in EmailTemplate.objects.all():
         email = render_email(template, {"first_name": "Ana"}, wrap_link=lambda u: u)
         assert email.text.strip() and "<mj-" not in email.html
