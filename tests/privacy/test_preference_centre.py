@@ -149,6 +149,7 @@ def test_a_post_without_a_session_changes_nothing(client, ana):
         {"action": "unsubscribe_all"},
         {"action": "profile", "first_name": "Mallory"},
         {"action": "object", "what": "profiling", "on": "1"},
+        {"action": "restrict", "on": "1"},
         {"action": "export"},
         {"action": "erase"},
         {"action": "request_link", "email": "ana@example.com"},
@@ -222,3 +223,14 @@ def test_download_my_data_emails_a_single_use_link(centre, ana, committed):
     message = mail.outbox[-1]
     assert message.to == ["ana@example.com"]
     assert "/journey/privacy/export/" in message.body
+
+
+def test_restricting_processing_and_lifting_it(centre, ana):
+    response = centre.post(CENTRE, {"action": "restrict", "on": "1"})
+    assert response["Location"].endswith("?done=objection")
+    ana.refresh_from_db()
+    assert ana.restricted_at is not None
+    assert "Lift the restriction" in centre.get(CENTRE).content.decode()
+    centre.post(CENTRE, {"action": "restrict", "on": "0"})
+    ana.refresh_from_db()
+    assert ana.restricted_at is None
