@@ -2,14 +2,16 @@
 
 The demo's newsletter is sent through the pipeline (anymail's test backend); the visitor
 follows "Manage your preferences" from its footer, opens the centre with the button,
-withdraws one consent, corrects their name, asks for their data (a download link arrives
-by email) and asks for erasure, which they confirm from the email. No JavaScript is needed
-for any of it: the second test does it all with JavaScript off.
+withdraws one consent, corrects their name, downloads their data (the link arrives by
+email) and asks for erasure, which they confirm from the email. No JavaScript is needed:
+the second test withdraws and corrects with JavaScript off.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 
 import pytest
 from django.core import mail
@@ -76,10 +78,54 @@ def manage(page: Page, ana, message) -> None:
     no_horizontal_overflow(page)
 
 
-def test_a_visitor_manages_their_preferences_from_a_received_email(page: Page, received):
+def email_with(pattern: str):
+    """The latest email whose text holds a link matching ``pattern``."""
+    for message in reversed(mail.outbox):
+        if re.search(pattern, message.body):
+            return message
+    pytest.fail(f"no email with {pattern}")
+
+
+def download_and_erase(page: Page, ana, live_server) -> None:
+    # Download my data: the export is built by a worker and its link emailed.
+    page.get_by_role("button", name="Download my data").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "We are preparing your data and will email you a download link."
+    )
+    export = email_with("/journey/privacy/export/")
+    assert export.to == [ana.email]
+    page.goto(link(export, "/journey/privacy/export/"))
+    with page.expect_download() as info:
+        page.get_by_role("button", name="Download my data").click()
+    with zipfile.ZipFile(info.value.path()) as archive:
+        data = json.loads(archive.read("data.json"))
+    assert "Anabela" in json.dumps(data)  # the corrected name, as held now
+
+    # Erasure: asked in the centre, confirmed from the email.
+    page.goto(f"{live_server.url}/journey/preferences/")
+    page.get_by_role("button", name="Erase my data").click()
+    expect(page.get_by_role("status")).to_contain_text("We sent you an email")
+    assert Contact.objects.get(pk=ana.pk).erased_at is None  # nothing before the confirmation
+    confirm = link(email_with("/journey/preferences/erase/"), "/journey/preferences/erase/")
+    page.goto(confirm)
+    page.get_by_role("button", name="Yes, erase my data").click()
+    expect(page.get_by_role("status")).to_contain_text("Your personal data has been erased.")
+    ana.refresh_from_db()
+    assert ana.erased_at is not None and ana.email != "ana.silva@example.com"
+    # The link worked once; the centre is closed to this browser now.
+    page.goto(confirm)
+    expect(page.get_by_role("alert")).to_contain_text("This link is invalid")
+    page.goto(f"{live_server.url}/journey/preferences/")
+    expect(page.get_by_role("button", name="Email me a link")).to_be_visible()
+
+
+def test_a_visitor_manages_their_preferences_from_a_received_email(
+    page: Page, received, live_server
+):
     ana, message = received
     page.set_viewport_size(PHONE)
     manage(page, ana, message)
+    download_and_erase(page, ana, live_server)
 
 
 def test_the_preference_centre_works_without_javascript(browser, received):

@@ -149,6 +149,7 @@ def test_a_post_without_a_session_changes_nothing(client, ana):
         {"action": "unsubscribe_all"},
         {"action": "profile", "first_name": "Mallory"},
         {"action": "object", "what": "profiling", "on": "1"},
+        {"action": "restrict", "on": "1"},
         {"action": "export"},
         {"action": "erase"},
         {"action": "request_link", "email": "ana@example.com"},
@@ -193,3 +194,43 @@ def test_a_withdrawal_stops_marketing_already_queued(centre, ana, purposes):
     row.refresh_from_db()
     assert (row.status, row.reason) == (OutboundStatus.SKIPPED, OutboundReason.NO_CONSENT)
     assert not mail.outbox
+
+
+def test_confirming_the_erasure_from_the_email_erases_once(client, centre, ana, committed):
+    with committed():
+        centre.post(CENTRE, {"action": "erase"})
+    from tests.privacy.conftest import link_in
+
+    path = link_in(mail.outbox[-1], r"/journey/preferences/erase/[^/\s\"']+/")
+    page = Client().get(path)
+    assert page.status_code == 200 and b"Yes, erase my data" in page.content
+    Contact.objects.get(pk=ana.pk, erased_at__isnull=True)  # a GET (a mail scanner) erases nothing
+    response = centre.post(path)
+    assert response.status_code == 200
+    assert b"Your personal data has been erased." in response.content
+    ana.refresh_from_db()
+    assert ana.erased_at is not None and ana.email != "ana@example.com"
+    # Replayed: refused, neutral; the centre is closed to the browser.
+    replay = Client().post(path)
+    assert replay.status_code == 400 and b"This link is invalid" in replay.content
+    assert b"ana@example.com" not in centre.get(CENTRE).content
+
+
+def test_download_my_data_emails_a_single_use_link(centre, ana, committed):
+    with committed():
+        response = centre.post(CENTRE, {"action": "export"})
+    assert response["Location"].endswith("?done=export")
+    message = mail.outbox[-1]
+    assert message.to == ["ana@example.com"]
+    assert "/journey/privacy/export/" in message.body
+
+
+def test_restricting_processing_and_lifting_it(centre, ana):
+    response = centre.post(CENTRE, {"action": "restrict", "on": "1"})
+    assert response["Location"].endswith("?done=objection")
+    ana.refresh_from_db()
+    assert ana.restricted_at is not None
+    assert "Lift the restriction" in centre.get(CENTRE).content.decode()
+    centre.post(CENTRE, {"action": "restrict", "on": "0"})
+    ana.refresh_from_db()
+    assert ana.restricted_at is None

@@ -117,6 +117,9 @@ def _act(request: HttpRequest, contact: Contact) -> str | ProfileForm:
             return "unchanged"
         on = request.POST.get("on") == "1"
         return "objection" if preferences.set_objection(contact, what, on) else "unchanged"
+    if action == "restrict":
+        on = request.POST.get("on") == "1"
+        return "objection" if preferences.set_restriction(contact, on) else "unchanged"
     if action in ("export", "erase"):
         # Each sends an email: a few per hour, so the centre cannot flood an inbox.
         if not ratelimit.hit(f"prefs-{action}", str(contact.pk), 3, 3600):

@@ -398,3 +398,12 @@ def set_objection(contact: Contact, what: str, on: bool) -> bool:
     before = getattr(contact, column)
     record_objection(contact, **{what: on}, by="preference_centre")
     return (before is None) != (getattr(contact, column) is None)
+
+
+def set_restriction(contact: Contact, on: bool) -> bool:
+    """Restrict processing (art. 18) or lift it, as the visitor asked; True if it changed."""
+    from wagtail_journey.privacy.restriction import set_restricted
+
+    before = contact.restricted_at
+    set_restricted(contact, on, by="preference_centre")
+    return (before is None) != (contact.restricted_at is None)
