@@ -6,8 +6,7 @@ logs (touchpoints, submissions) stay in wagtail-modeladmin. The listing is
 built for a million contacts:
 
 - every sortable column is backed by an index (email, score, lifecycle stage,
-  last activity, and "created", which sorts by id: rows are numbered as they
-  are created); the name and journey stage are shown, not sorted;
+  last activity, created); the name and journey stage are shown, not sorted;
 - pages are keyset pages (:mod:`wagtail_journey.contacts.paging`): previous
   and next, each one index walk whatever the depth; the count is exact up to
   10,000 and an estimate above, labelled as such;
@@ -52,9 +51,9 @@ SORTS = {
     "score": "score",
     "lifecycle_stage": "lifecycle_stage",
     "last_activity_at": "last_activity_at",
-    "id": "id",
+    "created_at": "created_at",
 }
-DEFAULT_ORDERING = "-id"  # newest first
+DEFAULT_ORDERING = "-created_at"  # newest first
 
 
 def lifecycle_label(contact: Contact) -> str:
@@ -192,7 +191,10 @@ class ContactIndexView(ContactExport, JourneySnippetIndexView):
                 sort_key="last_activity_at",
             ),
             Column(
-                "created", label=_("Created"), accessor=lambda c: when(c.created_at), sort_key="id"
+                "created",
+                label=_("Created"),
+                accessor=lambda c: when(c.created_at),
+                sort_key="created_at",
             ),
         ]
 
