@@ -122,3 +122,21 @@ def test_contact_page_and_listings_read_in_words(editor, contact, article):
     tp = Touchpoint.objects.get(kind="video_play")
     inspect = editor.get(f"/admin/wagtail_journey/touchpoint/inspect/{tp.pk}/").content.decode()
     assert "id: intro" in inspect and "{&#x27;" not in inspect
+
+
+def test_history_titles_hold_no_personal_data(editor):
+    from wagtail.models import ModelLogEntry
+
+    response = editor.post(
+        "/admin/wagtail_journey/contact/add/",
+        {"email": "zoe@example.com", "first_name": "Zoé", "lifecycle_stage": "lead", "tags": ""},
+    )
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    url = f"/admin/wagtail_journey/contact/edit/{contact.pk}/"
+    editor.post(url, form_data(contact, first_name="Zoé", last_name="Martin"))
+    editor.post(f"/admin/wagtail_journey/contact/delete/{contact.pk}/")
+    assert not Contact.objects.exists()
+    labels = list(ModelLogEntry.objects.values_list("action", "label"))
+    assert {a for a, _ in labels} >= {"wagtail.create", "wagtail.edit", "wagtail.delete"}
+    assert all(label == f"Contact {contact.pk}" for _a, label in labels), labels

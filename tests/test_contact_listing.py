@@ -183,7 +183,7 @@ def walk(editor, params, direction="next") -> list[list[str]]:
         url, query = link.group(1).replace("&amp;", "&"), None
 
 
-@pytest.mark.parametrize("ordering", ["-id", "score", "-last_activity_at", "email"])
+@pytest.mark.parametrize("ordering", ["-created_at", "score", "-last_activity_at", "email"])
 def test_keyset_pages_cover_every_contact_once_forwards_and_back(editor, ordering):
     now = timezone.now()
     Contact.objects.bulk_create(
@@ -260,3 +260,15 @@ def test_the_listing_exports_what_it_shows_formula_safe(editor, people):
     assert rows[1][1].startswith("'=") and "VIP" in rows[1] and "Lead" in rows[1]
     xlsx = editor.get(URL, {"export": "xlsx"})
     assert xlsx.status_code == 200 and "spreadsheetml" in xlsx["Content-Type"]
+
+
+@pytest.mark.postgres
+def test_above_the_limit_postgresql_gives_its_estimate(editor, monkeypatch):
+    Contact.objects.bulk_create(Contact(email=f"e{i}@example.com") for i in range(30))
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE wagtail_journey_contact")
+    monkeypatch.setattr(paging, "EXACT_COUNT_LIMIT", 10)
+    count = paging.bounded_count(Contact.objects.all())
+    assert (count.value, count.exact) == (10, False)
+    assert count.estimate == 30  # the planner's row estimate after ANALYZE
+    assert "More than 10 contacts (about 30)" in editor.get(URL).content.decode()

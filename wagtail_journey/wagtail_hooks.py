@@ -6,10 +6,9 @@ from wagtail import hooks
 from wagtail.snippets.models import register_snippet
 from wagtail_modeladmin.options import modeladmin_register
 
-from wagtail_journey.admin import contact_bulk, report_urls
+from wagtail_journey.admin import contact_bulk, contact_listing, report_urls
 from wagtail_journey.admin import privacy as privacy_admin
 from wagtail_journey.admin.consent import ConsentPurposeViewSet
-from wagtail_journey.admin.contact_listing import ContactViewSet
 from wagtail_journey.admin.contacts import JourneyAdminGroup
 from wagtail_journey.admin.dashboard import construct_homepage_panels
 from wagtail_journey.admin.email_templates import EmailTemplateViewSet, register_log_actions
@@ -32,11 +31,14 @@ from wagtail_journey.privacy import audit as privacy_audit
 from wagtail_journey.serving import serve_forms
 from wagtail_journey.tracking.pageviews import wrap_serve
 
-register_snippet(ContactViewSet)  # before the group, whose menu lists it
+register_snippet(contact_listing.ContactViewSet)  # before the group, whose menu lists it
 modeladmin_register(JourneyAdminGroup)
 for _action in contact_bulk.BULK_ACTIONS:
     hooks.register("register_bulk_action", _action)
 hooks.register("register_log_actions", contact_bulk.register_log_actions)
+hooks.register("before_delete_snippet", contact_listing.remember_deleted_contacts)
+for _name in ("after_create_snippet", "after_edit_snippet", "after_delete_snippet"):
+    hooks.register(_name, contact_listing.neutral_log_titles)
 register_snippet(PageJourneyStageViewSet)
 # Inside Wagtail's view-restriction check (order 0): restricted pages are not counted.
 hooks.register("on_serve_page", wrap_serve, order=100)

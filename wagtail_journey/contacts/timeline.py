@@ -20,10 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import Min, Q
+from django.utils.translation import gettext_lazy as _
 
 from wagtail_journey.contacts.paging import decode_cursor, encode_cursor
-from wagtail_journey.kinds import kind_label
+from wagtail_journey.kinds import KIND_LABELS, kind_label
 from wagtail_journey.models import Contact, Touchpoint
+from wagtail_journey.stages import STAGE_LABELS
 
 #: Touchpoints per timeline page.
 PAGE_SIZE = 100
@@ -38,6 +40,46 @@ class Entry:
     label: str
     page_title: str
     anonymous: bool
+    detail: str = ""
+
+
+#: How a browser proved whose it is (identity.prove_control), in words.
+PROOFS = {
+    "double_opt_in": _("confirmation link"),
+    "email_link": _("link in an email"),
+}
+#: Property keys that are bookkeeping, not something an editor reads.
+INTERNAL = {"outbound_email", "esp", "machine_made", "machine_reason", "by", "source", "history"}
+
+
+def describe(tp: Touchpoint) -> str:
+    """What the touchpoint's properties say, in words (never raw keys of the package's kinds)."""
+    props = tp.properties or {}
+    kind = tp.kind
+    if kind == "form_submitted":
+        return str(props.get("form_name") or "")
+    if kind in ("email_clicked", "cta_click"):
+        return str(props.get("url") or props.get("label") or "")
+    if kind in ("tag_added", "tag_removed"):
+        return str(props.get("tag") or "")
+    if kind in ("segment_entered", "segment_left"):
+        return str(props.get("name") or "")
+    if kind == "stage_changed":
+        labels = STAGE_LABELS
+        before, after = props.get("from"), props.get("to")
+        return f"{labels.get(before, before or '—')} → {labels.get(after, after or '—')}"
+    if kind == "score_changed" and isinstance(props.get("delta"), int):
+        return f"{props['delta']:+d} → {props.get('score', '')}"
+    if kind == "identified":
+        return str(PROOFS.get(props.get("how"), ""))
+    if kind in KIND_LABELS:
+        return ""
+    # A site's own event: its properties, keys made readable.
+    return "; ".join(
+        f"{str(key).replace('_', ' ')}: {value}"
+        for key, value in props.items()
+        if key not in INTERNAL and value not in ("", None) and not isinstance(value, dict | list)
+    )
 
 
 @dataclass
@@ -135,6 +177,7 @@ def contact_timeline(
             label=kind_label(tp.kind),
             page_title=titles.get(tp.page_id, "") if tp.page_id else "",
             anonymous=is_anonymous(tp, contact, moments),
+            detail=describe(tp),
         )
         # A new group where the session changes (consecutive session-less rows share one).
         if not visits or visits[-1].session != tp.session:

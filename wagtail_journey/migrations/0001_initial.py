@@ -34,6 +34,7 @@ class Migration(migrations.Migration):
         swapper.dependency("wagtailcore", "Page"),
         ("wagtailcore", "0098_apitoken"),
         ("wagtailcore", "0098_apitoken"),
+        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [
@@ -2994,5 +2995,9 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(
                 fields=("enrollment", "step_id", "visit"), name="wj_steprun_once"
             ),
+        ),
+        migrations.AddIndex(
+            model_name="contact",
+            index=models.Index(fields=["created_at"], name="wj_contact_created"),
         ),
     ]

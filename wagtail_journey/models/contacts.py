@@ -186,6 +186,8 @@ class Contact(models.Model):
             models.Index(fields=["score"], name="wj_contact_score"),
             models.Index(fields=["lifecycle_stage"], name="wj_contact_lifecycle"),
             models.Index(fields=["last_activity_at"], name="wj_contact_activity"),
+            # The contact list's default order (newest first) and its date filter.
+            models.Index(fields=["created_at"], name="wj_contact_created"),
         ]
         permissions = [
             ("export_contact", _("Can export a contact's data")),
