@@ -55,3 +55,12 @@ def test_malformed_quiet_hours_are_an_error(quiet):
 
 def test_valid_cap_and_quiet_hours_pass():
     assert ids(EMAIL_FREQUENCY_CAP=(3, 24), EMAIL_QUIET_HOURS=(21, 8)) == []
+
+
+def test_a_sending_run_longer_than_half_the_task_timeout_is_a_warning():
+    from django.conf import settings
+
+    long_run = {"Q_CLUSTER": {**settings.Q_CLUSTER, "timeout": 30}}
+    assert ids(long_run, EMAIL_RUN_SECONDS=20) == ["wagtail_journey.W077"]
+    assert ids(long_run, EMAIL_RUN_SECONDS=15) == []
+    assert ids(EMAIL_RUN_SECONDS=0) == ["wagtail_journey.E075"]

@@ -206,3 +206,13 @@ def test_queries_per_batch_do_not_grow_with_the_batch(marketing, django_assert_m
         assert sending.send_batch()["sent"] == 50
     assert len(large.captured_queries) == len(small.captured_queries)
     assert len(mail.outbox) == 60
+
+
+def test_a_sending_run_stops_claiming_batches_after_its_time(marketing, settings):
+    """A task stays well inside django-q2's timeout: the next task or the sweep goes on."""
+    settings.WAGTAIL_JOURNEY = {**settings.WAGTAIL_JOURNEY, "EMAIL_BATCH_SIZE": 2}
+    for i in range(5):
+        queue_newsletter(consented(marketing, f"r{i}@example.com"), marketing)
+    assert sending.send_due(seconds=0)["sent"] == 2  # one batch, then time is up
+    assert sending.send_due()["sent"] == 3
+    assert len(mail.outbox) == 5

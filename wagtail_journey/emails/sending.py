@@ -35,8 +35,8 @@ from typing import Any
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
-from django.db.models import Case, CharField, DateTimeField, F, IntegerField, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Value, When
 from django.utils import timezone, translation
 from django_tasks import task
 
@@ -337,7 +337,12 @@ def _build(row: OutboundEmail, conn: Any) -> EmailMultiAlternatives:
 
 
 def _store_outcomes(outcomes: dict[int, tuple], now: datetime) -> None:
-    """The whole batch's results in one UPDATE (of rows still ``sending`` only)."""
+    """The whole batch's results in one UPDATE ... FROM (VALUES ...) of rows still
+    ``sending`` only (a row a sweep marked unknown meanwhile keeps that status).
+
+    Hand-written: the ORM's per-row ``CASE WHEN`` over six columns cost more
+    than a second per batch of 100 to build and to run (bench_broadcast).
+    """
     status_of = {
         "sent": OutboundStatus.SENT,
         "failed": OutboundStatus.FAILED,
@@ -345,28 +350,41 @@ def _store_outcomes(outcomes: dict[int, tuple], now: datetime) -> None:
         "unknown": OutboundStatus.UNKNOWN,
         "retry": OutboundStatus.PENDING,
     }
-
-    def case(values: dict[int, Any], field: Any, default: Any) -> Case:
-        return Case(
-            *[When(pk=pk, then=Value(v)) for pk, v in values.items()],
-            default=default,
-            output_field=field,
+    if not outcomes:
+        return
+    adapt = connection.ops.adapt_datetimefield_value
+    params: list[Any] = []
+    for pk, o in outcomes.items():
+        kind = o[0]
+        params += [
+            pk,
+            status_of[kind],
+            int(o[1]),
+            o[2],
+            o[3] or None,
+            adapt(now) if kind == "sent" else None,
+            adapt(now + o[4]) if kind == "retry" else None,
+        ]
+    if connection.vendor == "postgresql":  # NULLs in VALUES need their types
+        row = (
+            "(%s::bigint, %s::smallint, %s::smallint, %s::varchar, %s::varchar, "
+            "%s::timestamptz, %s::timestamptz)"
         )
-
-    items = outcomes.items()
-    OutboundEmail.objects.filter(pk__in=list(outcomes), status=OutboundStatus.SENDING).update(
-        status=case({pk: status_of[o[0]] for pk, o in items}, IntegerField(), F("status")),
-        reason=case({pk: int(o[1]) for pk, o in items}, IntegerField(), F("reason")),
-        detail=case({pk: o[2] for pk, o in items}, CharField(), F("detail")),
-        esp_message_id=case(
-            {pk: o[3] for pk, o in items if o[3]}, CharField(), F("esp_message_id")
-        ),
-        sent_at=case({pk: now for pk, o in items if o[0] == "sent"}, DateTimeField(), F("sent_at")),
-        due_at=case(
-            {pk: now + o[4] for pk, o in items if o[0] == "retry"}, DateTimeField(), F("due_at")
-        ),
-        event_at=now,
+    else:
+        row = "(%s, %s, %s, %s, %s, %s, %s)"
+    table = OutboundEmail._meta.db_table
+    sql = (
+        f"UPDATE {table} SET status = v.status, reason = v.reason, detail = v.detail, "  # noqa: S608
+        f"esp_message_id = COALESCE(v.esp, {table}.esp_message_id), "
+        f"sent_at = COALESCE(v.sent_at, {table}.sent_at), "
+        f"due_at = COALESCE(v.due_at, {table}.due_at), event_at = %s "
+        "FROM (SELECT column1 AS id, column2 AS status, column3 AS reason, column4 AS detail, "
+        "column5 AS esp, column6 AS sent_at, column7 AS due_at "
+        f"FROM (VALUES {', '.join([row] * len(outcomes))}) AS vv) AS v "
+        f"WHERE {table}.id = v.id AND {table}.status = %s"
     )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), *params, OutboundStatus.SENDING])
 
 
 def forget_contact(sender: Any, instance: Any, **kwargs: Any) -> None:
