@@ -345,7 +345,9 @@ LOGGED_ACTIONS = ("wagtail.create", "wagtail.edit", "wagtail.delete")
 
 
 def _contact_ids(instances) -> list[str]:
-    if isinstance(instances, Contact):
+    # after_create/edit_snippet pass one instance (of any snippet model), the
+    # delete hooks a list or queryset.
+    if not isinstance(instances, list | tuple | QuerySet):
         instances = [instances]
     return [str(i.pk) for i in instances if isinstance(i, Contact) and i.pk is not None]
 

@@ -10,9 +10,6 @@ register = template.Library()
 register.filter("when", display.when)
 register.filter("touch_text", display.touch_text)
 register.filter("kind_label", _kind_label)
-register.filter("properties_text", display.properties_text)
-
-
 @register.filter
 def stat(counts: dict, key: str) -> int:
     """``counts[key]`` (0 when missing): one cell of the email statistics."""
