@@ -53,7 +53,7 @@ def test_junk_filters_on_every_package_listing_never_answer_500(admin_client, ob
 
 
 def test_nul_bytes_get_a_clear_400(admin_client, objects):
-    url = reverse("wagtail_journey_contact_modeladmin_index")
+    url = reverse("wagtail_journey_contact:list")
     response = admin_client.get(url, {"q": "ana\x00"})
     assert response.status_code == 400
     assert "invalid characters" in response.content.decode()
@@ -79,7 +79,7 @@ def test_nul_bytes_get_a_clear_400(admin_client, objects):
 )
 def test_junk_contact_actions_change_nothing_and_say_why(admin_client, objects, data):
     contact = objects["contact"]
-    url = reverse("wagtail_journey_contact_action", args=[contact.pk])
+    url = reverse("wagtail_journey_contact:action", args=[contact.pk])
     tags_before = set(contact.tags.names())
     response = admin_client.post(url, data, follow=True)
     assert response.status_code in (200, 400, 404)
@@ -96,7 +96,7 @@ def test_junk_contact_actions_change_nothing_and_say_why(admin_client, objects, 
 def test_a_score_change_beyond_the_integer_range_is_refused(admin_client, objects):
     contact = objects["contact"]
     Contact.objects.filter(pk=contact.pk).update(score=2**31 - 10)
-    url = reverse("wagtail_journey_contact_action", args=[contact.pk])
+    url = reverse("wagtail_journey_contact:action", args=[contact.pk])
     response = admin_client.post(url, {"action": "score", "delta": "100"}, follow=True)
     assert response.status_code == 200
     assert "out of range" in " ".join(str(m) for m in response.context["messages"])

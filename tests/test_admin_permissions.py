@@ -53,7 +53,7 @@ def test_a_user_with_only_admin_access_is_denied_every_package_url(
     assert len(urls) > 30  # the resolver walk found the package's admin
     names = {u.name for u in urls}
     # The URLs the frameworks add are among them (the ones the issue found open).
-    assert "wagtail_journey_contact_modeladmin_history" in names
+    assert "wagtail_journey_contact:history" in names and "wagtail_journey_contact:usage" in names
     assert any(n.startswith("wagtailsnippetchoosers_wagtail_journey_") for n in names)
     for admin_url in urls:
         for response, label in (
@@ -76,19 +76,30 @@ def test_a_user_with_only_admin_access_is_denied_every_package_url(
 def test_the_view_permission_alone_gives_read_access(client, django_user_model, objects, codename):
     client.force_login(user_with(django_user_model, codename))
     model_name = codename.removeprefix("view_")
-    readable = [u for u in package_admin_urls() if f"_{model_name}_modeladmin_" in u.name]
+    # wagtail-modeladmin listings (``..._touchpoint_modeladmin_index``) and snippet
+    # viewsets (``wagtail_journey_contact:list``) name their URLs differently.
+    readable = [
+        u
+        for u in package_admin_urls()
+        if f"_{model_name}_modeladmin_" in u.name
+        or u.name.startswith(f"wagtail_journey_{model_name}:")
+    ]
     opened = set()
     for admin_url in readable:
         response = client.get(admin_url.url)
-        action = admin_url.name.rsplit("_", 1)[1]
-        if action in ("index", "inspect", "history"):
+        if ":" in admin_url.name:
+            action = admin_url.name.split(":", 1)[1]
+            action = {"list": "index", "list_results": "index"}.get(action, action)
+        else:
+            action = admin_url.name.rsplit("_", 1)[1]
+        if action in ("index", "inspect", "history", "history_results"):
             assert response.status_code == 200, admin_url.name
             opened.add(action)
-        else:  # create, edit, delete need more than view
+        else:  # create, edit, delete, usage, the contact page POST actions: more than view
             assert_denied(response, admin_url.name)
     assert {"index", "inspect", "history"} <= opened
     # Read access includes what the listing shows.
-    index = [u for u in readable if u.name.endswith("_index")][0]
+    index = [u for u in readable if u.name.endswith(("_index", ":list"))][0]
     html = client.get(index.url).content.decode()
     assert any(value in html for value in PERSONAL)
 

@@ -100,7 +100,7 @@ def test_an_adjustment_needs_a_note_and_a_stage_must_be_known(editor, contact):
 
 def test_a_new_contact_can_be_created_with_a_stage(editor):
     response = editor.post(
-        "/admin/wagtail_journey/contact/create/",
+        "/admin/wagtail_journey/contact/add/",
         {"email": "New@Example.com", "lifecycle_stage": "lead", "tags": "", "first_name": ""},
     )
     assert response.status_code == 302, response.content.decode()[:3000]

@@ -67,7 +67,7 @@ def test_every_spelling_of_one_mailbox_is_one_contact_everywhere(client, home_pa
 
     client.force_login(User.objects.create_superuser("ed", "ed@example.com", "pw"))
     response = client.post(
-        "/admin/wagtail_journey/contact/create/",
+        "/admin/wagtail_journey/contact/add/",
         {"email": MAILBOX_SPELLINGS[3], "score": "0", "lifecycle_stage": "subscriber"},
     )
     assert response.status_code == 200  # the form again, with the duplicate error
@@ -110,7 +110,7 @@ def test_admin_reports_a_duplicate_in_other_case_as_a_form_error(client):
     Contact.objects.create(email="ana@example.com")
     client.force_login(User.objects.create_superuser("ed", "ed@example.com", "pw"))
     response = client.post(
-        "/admin/wagtail_journey/contact/create/",
+        "/admin/wagtail_journey/contact/add/",
         {"email": "ANA@Example.com", "score": "0", "lifecycle_stage": "subscriber"},
     )
     assert response.status_code == 200

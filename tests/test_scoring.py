@@ -340,9 +340,9 @@ def test_schedules_are_created_once(settings):
     call_command("journey_schedules")
     settings.WAGTAIL_JOURNEY = {"SEGMENT_REBUILD_MINUTES": 15}
     call_command("journey_schedules")
-    # decay, segment rebuild, email sweep, flow sweep, flow dates, report roll-up
-    # (the retention purge has its own name)
-    assert Schedule.objects.filter(name__startswith="journey-").count() == 6
+    # decay, segment rebuild, email sweep, flow sweep, flow dates, report roll-up,
+    # privacy retention and export files (the anonymous-data purge has its own name)
+    assert Schedule.objects.filter(name__startswith="journey-").count() == 8
     assert Schedule.objects.get(name="journey-segment-rebuild").minutes == 15
     assert Schedule.objects.get(name="journey-email-sweep").minutes == 1
     assert Schedule.objects.get(name="journey-report-rollup").minutes == 15

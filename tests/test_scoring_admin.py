@@ -128,7 +128,7 @@ def test_contact_page_explains_the_score_and_editors_act(editor, article):
     url = f"/admin/wagtail_journey/contact/inspect/{contact.pk}/"
     page = editor.get(url).content.decode()
     assert "Score: 7" in page and "Read the pricing page" in page and "+7" in page
-    action = reverse("wagtail_journey_contact_action", args=[contact.pk])
+    action = reverse("wagtail_journey_contact:action", args=[contact.pk])
     editor.post(action, {"action": "stage", "stage": "customer"})
     editor.post(action, {"action": "add_tag", "tags": "vip, beta"})
     editor.post(action, {"action": "remove_tag", "tag": "beta"})

@@ -205,7 +205,7 @@ def test_saving_on_a_large_site_computes_members_in_a_task(
 def test_contact_page_header_has_no_stray_action_button(editor):
     contact = Contact.objects.create(email="h@example.com")
     page = editor.get(f"/admin/wagtail_journey/contact/inspect/{contact.pk}/").content.decode()
-    action = reverse("wagtail_journey_contact_action", args=[contact.pk])
+    action = reverse("wagtail_journey_contact:action", args=[contact.pk])
     # The action endpoint is only ever a form target (POST), never a link.
     assert f'href="{action}"' not in page
     assert page.count(f'action="{action}"') >= 3

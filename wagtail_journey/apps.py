@@ -31,6 +31,7 @@ class WagtailJourneyConfig(AppConfig):
         from wagtail_journey.emails import sending, webhooks  # noqa: F401
         from wagtail_journey.flows import reactions as flow_reactions  # noqa: F401
         from wagtail_journey.models import Contact
+        from wagtail_journey.privacy import pii  # noqa: F401  (its system check)
         from wagtail_journey.tracking import attribution, stages  # noqa: F401
 
         stages.connect_signals()

@@ -56,6 +56,13 @@ def check_installed_apps(app_configs: Any = None, **kwargs: Any) -> list:
     return errors
 
 
+def _q_timeout() -> int | None:
+    """django-q2's task timeout in seconds, when one is set."""
+    q_cluster = getattr(settings, "Q_CLUSTER", None)
+    timeout = q_cluster.get("timeout") if isinstance(q_cluster, dict) else None
+    return timeout if _positive_int(timeout) else None
+
+
 @register(Tags.compatibility)
 def check_q_cluster(app_configs: Any = None, **kwargs: Any) -> list:
     q_cluster = getattr(settings, "Q_CLUSTER", None)
@@ -230,6 +237,7 @@ EMAIL_POSITIVE_INTS = (
     "EMAIL_MAX_ATTEMPTS",
     "EMAIL_RETRY_SECONDS",
     "EMAIL_SENDING_STALE_SECONDS",
+    "EMAIL_RUN_SECONDS",
     "UNSUBSCRIBE_MAX_AGE_DAYS",
 )
 
@@ -280,6 +288,18 @@ def check_email_delivery(app_configs: Any = None, **kwargs: Any) -> list:
                     id="wagtail_journey.E075",
                 )
             )
+    run, timeout = journey_settings.EMAIL_RUN_SECONDS, _q_timeout()
+    if _positive_int(run) and timeout and run * 2 > timeout:
+        errors.append(
+            Warning(
+                f"WAGTAIL_JOURNEY['EMAIL_RUN_SECONDS'] is {run} and Q_CLUSTER['timeout'] "
+                f"{timeout}: a sending task may be killed mid-batch, leaving its messages "
+                "'unknown'.",
+                hint="Keep EMAIL_RUN_SECONDS at most half of Q_CLUSTER['timeout'] "
+                "(docs/email-delivery.md).",
+                id="wagtail_journey.W077",
+            )
+        )
     cap = journey_settings.EMAIL_FREQUENCY_CAP
     if cap is not None and not (
         isinstance(cap, list | tuple) and len(cap) == 2 and all(_positive_int(v) for v in cap)

@@ -133,8 +133,13 @@ DEFAULTS: dict[str, Any] = {
     # in minutes; relative-time rules ("visited within 7 days") age through it.
     "SEGMENT_REBUILD_MINUTES": 60,
     # --- Email delivery (docs/email-delivery.md) ---
-    # Messages claimed and sent per batch by one worker task.
+    # Messages claimed and sent per batch by one worker task. A worker killed
+    # mid-batch leaves at most this many messages in doubt ("unknown").
     "EMAIL_BATCH_SIZE": 100,
+    # One sending task stops claiming new batches after this many seconds (the
+    # next task or the minute sweep continues). Keep it plus one batch's sending
+    # time below django-q2's Q_CLUSTER["timeout"], which kills a task mid-batch.
+    "EMAIL_RUN_SECONDS": 20,
     # Marketing messages per contact at most, as (count, hours), e.g. (3, 24);
     # None sets no cap. A message over the cap is skipped with that reason.
     "EMAIL_FREQUENCY_CAP": None,
@@ -210,6 +215,42 @@ DEFAULTS: dict[str, Any] = {
     # Report roll-ups: today and yesterday are recomputed this often, in minutes
     # (schedule "journey-report-rollup"); reports are that fresh.
     "REPORT_ROLLUP_MINUTES": 15,
+    # Data-subject rights (docs/privacy.md). Export download links are valid this
+    # many hours (at most 72); export files live in STORAGES["wagtail_journey_exports"]
+    # if defined, else in EXPORT_DIR (default: a directory under the system's temp dir).
+    "EXPORT_LINK_HOURS": 72,
+    "EXPORT_DIR": None,
+    # Retention (privacy/retention.py, daily): None keeps forever. Contacts with no
+    # consent in force and no activity for this many days are erased; form
+    # submissions' answers are emptied; final outbound-email rows are deleted;
+    # Wagtail audit-log entries about the package's models are deleted.
+    "INACTIVE_CONTACT_RETENTION_DAYS": None,
+    "SUBMISSION_RETENTION_DAYS": None,
+    "OUTBOUND_EMAIL_RETENTION_DAYS": None,
+    "AUDIT_RETENTION_DAYS": None,
+    # --- Visitors' rights pages (docs/privacy.md) ---
+    # A preference link requested by email address works once, for this many hours.
+    "PREFERENCE_LINK_MAX_AGE_HOURS": 24,
+    # The "Manage your preferences" link in an email's footer stays valid this long.
+    "PREFERENCE_EMAIL_LINK_MAX_AGE_DAYS": 30,
+    # Once a link is opened, the browser may use the preference centre this
+    # long (a signed, HttpOnly cookie scoped to the preference pages).
+    "PREFERENCE_SESSION_SECONDS": 3600,
+    # Link requests by email address: (requests, seconds) per client IP and per address.
+    "PREFERENCE_LINK_RATE_LIMIT_IP": (10, 3600),
+    "PREFERENCE_LINK_RATE_LIMIT_ADDRESS": (3, 3600),
+    # The erasure confirmation link works once, for this many hours.
+    "ERASURE_LINK_MAX_AGE_HOURS": 24,
+    # --- Cookie categories (docs/tracking.md) ---
+    # Extra categories the consent banner offers beside analytics, each mapped
+    # to the key of a ConsentPurpose (its name and text are what visitors read;
+    # each answer is a ConsentRecord of its version), e.g.
+    # {"functionality": "cookies-functionality", "marketing": "cookies-marketing"}.
+    # "analytics" may be mapped too (its answer is then recorded as well).
+    # Empty (the default): the banner asks about analytics only, as before.
+    "CONSENT_CATEGORIES": {},
+    # Cookie remembering the extra categories' answers (granted ones, dot-separated).
+    "CONSENT_CATEGORIES_COOKIE_NAME": "wj_cc",
 }
 
 

@@ -112,7 +112,11 @@ def apply_decay(now: datetime | None = None, cfg: dict | None = None) -> int:
                 decay_runs = decay_runs || %s, last_decay_run = %s
             WHERE score > 0 AND COALESCE(last_activity_at, created_at) < %s
               AND last_decay_run < %s
+              AND restricted_at IS NULL AND objects_to_profiling_at IS NULL
+              AND erased_at IS NULL
             """,  # noqa: S608 - quoted table name and integers only
+            # Restricted and profiling-objecting contacts are not processed
+            # (privacy/restriction.py): their score stays as it was.
             [f",{run.pk}", run.pk, run.cutoff, first],
         )
         decayed = cursor.rowcount

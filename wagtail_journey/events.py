@@ -51,6 +51,11 @@ SYSTEM_KINDS = frozenset(
         "tag_added",
         "tag_removed",
         "identified",
+        # Rights requests (privacy/restriction.py): a record, not activity.
+        "subject_restricted",
+        "subject_unrestricted",
+        "subject_objected",
+        "subject_objection_withdrawn",
     }
 )
 
@@ -114,6 +119,9 @@ class Reaction:
     kinds: frozenset[str] | None
     needs_contact: bool = False
     history: HistoryFunc | None = None
+    #: Derives something about the person (score, stage, segment, flow): skipped
+    #: for contacts who are restricted, object to profiling or were erased.
+    profiling: bool = True
 
     def applies_to(self, kind: str, has_contact: bool = True) -> bool:
         if self.needs_contact and not has_contact:
@@ -134,6 +142,7 @@ def reaction(
     kinds: Iterable[str] | None = None,
     needs_contact: bool = False,
     history: HistoryFunc | None = None,
+    profiling: bool = True,
 ) -> Callable[[ReactionFunc], ReactionFunc]:
     """Register ``func`` as a reaction to touchpoints (of ``kinds``, or all).
 
@@ -144,6 +153,9 @@ def reaction(
     anonymous page view at its one INSERT.
     ``history``: the batch form, run once for an identified visitor's history
     (see :func:`run_history`); without it the reaction ignores that history.
+    ``profiling=True`` (the default): the reaction processes the person and is
+    skipped while the contact is restricted, objects to profiling or was
+    erased (privacy/restriction.py); only pure book-keeping passes False.
     Registering the same name again replaces the earlier reaction.
     """
 
@@ -157,6 +169,7 @@ def reaction(
             frozenset(kinds) if kinds is not None else None,
             needs_contact,
             history,
+            profiling,
         )
         return func
 
@@ -238,6 +251,10 @@ def record(
             contact, created = get_or_create_contact(email)
             if identify is None and created:
                 identify = True
+        if contact is not None and contact.erased_at is not None:
+            # An erased person stays erased: a late event (an old email's click)
+            # is kept as an anonymous fact, joined to no browser.
+            contact, visitor, identify = None, None, False
         if visitor is not None and visitor.audience_only:
             if contact is None:
                 audience_only = True
@@ -330,11 +347,37 @@ def _run(touchpoint: Touchpoint, *, deferred: bool, chain: tuple[str, ...]) -> N
             continue
         if not r.applies_to(touchpoint.kind, touchpoint.contact_id is not None):
             continue
+        if r.profiling and _processing_stopped(touchpoint):
+            continue
         token = _chain.set((*chain, r.name))
         try:
             r.func(touchpoint)
         finally:
             _chain.reset(token)
+
+
+_STOPPED = "_wj_processing_stopped"
+
+
+def _processing_stopped(touchpoint: Touchpoint) -> bool:
+    """Is the touchpoint's contact restricted, objecting to profiling or erased?
+
+    Read once per touchpoint, and only when a profiling reaction would run:
+    from the contact the caller passed (record()), or one query by key
+    (record_batch() sets it for a whole batch in one).
+    """
+    if touchpoint.contact_id is None:
+        return False
+    stopped = getattr(touchpoint, _STOPPED, None)
+    if stopped is None:
+        from wagtail_journey.privacy.restriction import processing_stopped, stopped_q
+
+        if Touchpoint.contact.is_cached(touchpoint):
+            stopped = processing_stopped(touchpoint.contact)
+        else:
+            stopped = Contact.objects.filter(pk=touchpoint.contact_id).filter(stopped_q()).exists()
+        setattr(touchpoint, _STOPPED, stopped)
+    return stopped
 
 
 def _deferred_names(kind: str, has_contact: bool = True) -> frozenset[str]:
@@ -449,6 +492,14 @@ def record_batch(items: list[Mapping[str, Any]]) -> list[Touchpoint]:
         if i.get("n"):
             seen[i["v"]] = max(when, seen.get(i["v"], when))
     Touchpoint.objects.bulk_create(rows, batch_size=500)
+    if contacts:
+        from wagtail_journey.privacy.restriction import stopped_q
+
+        stopped = set(
+            Contact.objects.filter(pk__in=contacts).filter(stopped_q()).values_list("pk", flat=True)
+        )
+        for tp in rows:
+            setattr(tp, _STOPPED, tp.contact_id in stopped)
     if seen:
         # A new session touches the visitor, as resolve() does unbuffered.
         Visitor.objects.filter(pk__in=seen).update(
@@ -503,11 +554,14 @@ def run_history(
     touchpoints = [tp for tp in touchpoints if not tp.audience_only and not is_machine_made(tp)]
     if not touchpoints:
         return
+    from wagtail_journey.privacy.restriction import processing_stopped
+
+    stopped = processing_stopped(contact)
     chain = _chain.get()
     skip = set(followed_by)
     pending = []
     for r in reactions():
-        if r.history is None or r.name in chain:
+        if r.history is None or r.name in chain or (r.profiling and stopped):
             continue
         if r.deferred:
             if r.name not in skip and any(r.applies_to(tp.kind) for tp in touchpoints):
@@ -547,8 +601,13 @@ def run_deferred_history(
         )
     )
     wanted = set(names)
+    from wagtail_journey.privacy.restriction import processing_stopped
+
+    stopped = processing_stopped(contact)
     with transaction.atomic():
         for r in reactions():
+            if r.profiling and stopped:
+                continue
             if r.name in wanted and r.history is not None:
                 _run_history(r, contact, touchpoints, tuple(chain))
 

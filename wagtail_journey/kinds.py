@@ -32,6 +32,14 @@ KIND_LABELS = {
     "segment_entered": _("Entered a segment"),
     "segment_left": _("Left a segment"),
     "consent_confirmed": _("Consent confirmed"),
+    "consent_granted": _("Consent granted"),
+    "consent_withdrawn": _("Consent withdrawn"),
+    "subject_rectified": _("Details corrected"),
+    "subject_objected": _("Objected"),
+    "subject_objection_withdrawn": _("Objection withdrawn"),
+    "subject_restricted": _("Processing restricted"),
+    "subject_unrestricted": _("Restriction lifted"),
+    "subject_erased": _("Erased"),
     "identified": _("Visitor identified"),
 }
 

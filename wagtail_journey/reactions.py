@@ -22,7 +22,8 @@ def activity_of_history(contact: Contact, touchpoints: list[Touchpoint]) -> None
         _touch_activity(contact.pk, max(times))
 
 
-@reaction("activity", order=10, history=activity_of_history)
+# Book-keeping, not profiling: runs for restricted contacts too (retention reads it).
+@reaction("activity", order=10, history=activity_of_history, profiling=False)
 def update_last_activity(touchpoint: Touchpoint) -> None:
     """Keep Contact.last_activity_at (re-activation segments read it) in one UPDATE."""
     if touchpoint.contact_id is None or touchpoint.kind in SYSTEM_KINDS:

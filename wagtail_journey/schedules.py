@@ -30,6 +30,20 @@ def wanted() -> dict[str, dict]:
     # workers' claims unknown.
     schedules[SWEEP_SCHEDULE] = {"func": SWEEP_TASK, "schedule_type": "I", "minutes": 1}
 
+    from wagtail_journey.privacy import retention as privacy_retention
+
+    # Retention periods (daily) and export files (built if their task was lost,
+    # deleted once used or expired).
+    schedules[privacy_retention.SCHEDULE_NAME] = {
+        "func": privacy_retention.TASK,
+        "schedule_type": "D",
+    }
+    schedules[privacy_retention.EXPORT_SCHEDULE_NAME] = {
+        "func": privacy_retention.EXPORT_TASK,
+        "schedule_type": "I",
+        "minutes": 15,
+    }
+
     from wagtail_journey.flows import engine as flow_engine
     from wagtail_journey.flows import reactions as flow_reactions
 

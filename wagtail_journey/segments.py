@@ -151,7 +151,11 @@ def run_change_reactions(touchpoint_ids: Iterable[int]) -> None:
 
 
 def _subquery_sql(q: Q) -> tuple[str, tuple]:
-    qs = Contact.objects.filter(q).order_by().values("id")
+    from wagtail_journey.privacy.restriction import processable
+
+    # Restricted, profiling-objecting and erased contacts are no rule's members
+    # (the rebuild takes them out): privacy/restriction.py.
+    qs = Contact.objects.filter(q).filter(processable()).order_by().values("id")
     sql, params = qs.query.sql_with_params()
     return sql, tuple(params)
 

@@ -31,7 +31,7 @@ LISTINGS = [
     "/admin/snippets/wagtail_journey/consentpurpose/",
     "/admin/snippets/wagtail_journey/pagejourneystage/",
 ]
-ADD = [url + "create/" for url in LISTINGS[:1] + LISTINGS[3:6]]
+ADD = [LISTINGS[0] + "add/"] + [url + "create/" for url in LISTINGS[3:6]]
 REPORTS = ["/admin/journey/audience/"]
 DETAIL = re.compile(r'href="(/admin/(?:snippets/)?wagtail_journey/[a-z]+/(?:inspect|edit)/\d+/)"')
 REPR = re.compile(r"\{'|\[\{|StreamValue|<[a-z_.]+ object at|page #\d")

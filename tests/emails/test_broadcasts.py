@@ -106,7 +106,7 @@ def test_the_audience_is_inserted_in_a_constant_number_of_queries(
     for i in range(40):
         Contact.objects.create(email=f"more{i}@example.com")
     broadcast = make_broadcast(segment)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # whatever the audience (one reads the A/B variants)
         assert broadcasts.start(broadcast) == 46
     assert OutboundEmail.objects.filter(status=OutboundStatus.PENDING).count() == 46
 

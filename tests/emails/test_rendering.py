@@ -116,7 +116,12 @@ def test_every_link_is_wrapped_when_tracking():
         return "https://site.example/journey/c/" + str(len(seen))
 
     email = render_email(
-        template, {"unsubscribe_url": "https://site.example/u/tok"}, wrap_link=wrap
+        template,
+        {
+            "unsubscribe_url": "https://site.example/u/tok",
+            "preferences_url": "https://site.example/p/tok",
+        },
+        wrap_link=wrap,
     )
     assert sorted(seen) == [
         "https://shop.example/guide?a=1&b=2",
@@ -129,6 +134,7 @@ def test_every_link_is_wrapped_when_tracking():
         "https://site.example/journey/c/2",
         "https://site.example/journey/c/3",
         "https://site.example/u/tok",  # unsubscribe: never wrapped
+        "https://site.example/p/tok",  # nor the preference centre
     }
     assert "shop.example" not in email.text
 

@@ -126,7 +126,10 @@ def test_restricted_or_objecting_contact_still_gets_the_mail_they_asked_for(db):
     bob = Contact.objects.create(email="bob@example.com", objects_to_marketing_at=timezone.now())
     for contact in (ana, bob):
         sending.queue(
-            idempotency_key=f"t:{contact.pk}", contact=contact, message="demo_newsletter", context={}
+            idempotency_key=f"t:{contact.pk}",
+            contact=contact,
+            message="demo_newsletter",
+            context={},
         )
     sending.send_due()
     assert sorted(m.to[0] for m in mail.outbox) == ["ana@example.com", "bob@example.com"]

@@ -38,6 +38,7 @@ REQUIRED = (
     "wagtail_journey/locale/pt/LC_MESSAGES/django.mo",
     "wagtail_journey/locale/fr/LC_MESSAGES/django.po",
     "wagtail_journey/migrations/0001_initial.py",
+    "wagtail_journey/privacy/schema/export-v1.json",
 )
 FORBIDDEN = ("tests/", "example_site/", "bench/", "demo/")
 

@@ -59,29 +59,28 @@ def test_banner_tells_its_script_the_consent_cookie_name():
 
 
 @override_settings(WAGTAIL_JOURNEY={"TRACKING_ENABLED": False})
-def test_no_banner_and_no_banner_script_with_tracking_off():
+def test_no_banner_no_banner_script_and_no_settings_link_with_tracking_off():
     html = render(
         "{% journey_consent_banner %}{% journey_consent_link %}", request=RequestFactory().get("/")
     )
-    # The reopen button stays hidden: only journey-consent.js shows it.
     assert "data-journey-banner" not in html and "<script" not in html
-    assert "data-journey-consent-open hidden" in html
+    assert "data-journey-consent-open" not in html
 
 
-def test_reopen_link_is_a_hidden_button_until_the_banner_script_runs():
+def test_reopen_link_leads_to_the_cookie_settings_page_without_javascript():
     html = render("{% journey_consent_link %}")
     assert html == (
-        '<button type="button" class="wj-consent-link" data-journey-consent-open hidden>'
-        "Cookie settings</button>\n"
+        '<a href="/journey/cookies/" class="wj-consent-link" data-journey-consent-open>'
+        "Cookie settings</a>\n"
     )
-    assert ">Privacy choices</button>" in render('{% journey_consent_link "Privacy choices" %}')
-    assert ">&lt;b&gt;</button>" in render("{% journey_consent_link label %}", label="<b>")
+    assert ">Privacy choices</a>" in render('{% journey_consent_link "Privacy choices" %}')
+    assert ">&lt;b&gt;</a>" in render("{% journey_consent_link label %}", label="<b>")
     with translation.override("fr"):
-        assert ">Paramètres des cookies</button>" in render("{% journey_consent_link %}")
+        assert ">Paramètres des cookies</a>" in render("{% journey_consent_link %}")
         # A site's own label, translated with the site's catalogue (as the docs show).
-        assert ">Annuler</button>" in render('{% journey_consent_link _("Cancel") %}')
+        assert ">Annuler</a>" in render('{% journey_consent_link _("Cancel") %}')
     with translation.override("pt"):
-        assert ">Definições de cookies</button>" in render("{% journey_consent_link %}")
+        assert ">Definições de cookies</a>" in render("{% journey_consent_link %}")
 
 
 def test_consented_script_renders_inert_and_necessary_ones_load_at_once():

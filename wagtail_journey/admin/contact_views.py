@@ -1,17 +1,35 @@
-"""The contact page: why the score is what it is, stage, tags, segments; and
-the editor actions on it (each calls the same function the tests call)."""
+"""The contact page: who this is, the score and why, stage, tags, segments,
+consents, submissions, emails and the whole timeline; and the editor actions
+on it (each calls the same function the tests call).
+
+The page is a list of sections (:data:`SECTIONS`): a template each, with an
+optional function that gives the template its data. Another part of the
+package adds its panel with one line, e.g.
+``SECTIONS.append(Section("wagtail_journey/admin/contact/privacy.html", privacy_data))``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
 
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
+from wagtail.snippets.views.snippets import InspectView
 
-from wagtail_journey.admin.inspect import ReadableInspectView
-from wagtail_journey.models import Contact, Segment, Touchpoint
+from wagtail_journey.admin.display import properties_text, touch_text, when
+from wagtail_journey.contacts.timeline import contact_timeline
+from wagtail_journey.kinds import kind_label
+from wagtail_journey.models import Contact, OutboundEmail, Segment, Touchpoint
 from wagtail_journey.scoring import MAX_MANUAL_CHANGE, add_manual_change, explain_score
 from wagtail_journey.segments import add_static_members, remove_static_members
 from wagtail_journey.stages import lifecycle_choices, set_lifecycle_stage
@@ -22,26 +40,165 @@ class StageForm(forms.Form):
     stage = forms.ChoiceField(label=gettext_lazy("Move to stage"), choices=lifecycle_choices)
 
 
-class ContactInspectView(ReadableInspectView):
-    def get_template_names(self):
-        return ["wagtail_journey/admin/contact_inspect.html"]
+@dataclass(frozen=True)
+class Section:
+    """One part of the contact page: a template, and what it needs besides
+    ``contact``, ``can_change`` and ``contact_action_url`` (which every section has)."""
+
+    template: str
+    data: Callable[[Contact, HttpRequest], dict] | None = None
+
+
+def score_data(contact: Contact, request: HttpRequest) -> dict:
+    return {"explanation": explain_score(contact)}
+
+
+def stage_data(contact: Contact, request: HttpRequest) -> dict:
+    return {
+        "stage_history": stage_history(contact),
+        "stage_form": StageForm(initial={"stage": contact.lifecycle_stage}),
+        "stage_label": dict(lifecycle_choices()).get(
+            contact.lifecycle_stage, contact.lifecycle_stage
+        ),
+    }
+
+
+def tags_data(contact: Contact, request: HttpRequest) -> dict:
+    return {"tags": sorted(contact.tags.names())}
+
+
+def segments_data(contact: Contact, request: HttpRequest) -> dict:
+    return {
+        "memberships": contact.segment_memberships.select_related("segment").order_by(
+            "segment__name"
+        ),
+        "static_segments": Segment.objects.filter(kind=Segment.Kind.STATIC).order_by("name"),
+    }
+
+
+def consents_data(contact: Contact, request: HttpRequest) -> dict:
+    return {
+        "consent_records": contact.consents.select_related("purpose", "version").order_by(
+            "-created_at", "-id"
+        )
+    }
+
+
+def submissions_data(contact: Contact, request: HttpRequest) -> dict:
+    return {"submissions": contact.submissions.order_by("-created_at")[:50]}
+
+
+#: Email touchpoints shown under the message they are about.
+EMAIL_EVENTS = ("email_opened", "email_clicked", "email_bounced", "unsubscribed")
+
+
+def emails_data(contact: Contact, request: HttpRequest) -> dict:
+    """The latest messages to the contact, each with its events (two queries)."""
+    from wagtail_journey.admin.outbox import what
+
+    rows = list(
+        OutboundEmail.objects.filter(contact=contact)
+        .select_related("template")
+        .order_by("-created_at", "-id")[:50]
+    )
+    events: dict[int, list[dict]] = {row.pk: [] for row in rows}
+    if rows:
+        found = (
+            Touchpoint.objects.filter(
+                contact=contact,
+                kind__in=EMAIL_EVENTS,
+                properties__outbound_email__in=list(events),
+            )
+            .order_by("occurred_at", "id")
+            .values_list("kind", "occurred_at", "properties")
+        )
+        for kind, occurred_at, props in found:
+            row_id = (props or {}).get("outbound_email")
+            if row_id in events:
+                events[row_id].append(
+                    {"label": kind_label(kind), "when": occurred_at, "url": props.get("url", "")}
+                )
+    return {
+        "emails": [
+            {
+                "row": row,
+                "what": what(row),
+                "inspect_url": reverse("wagtail_journey_outboundemail:inspect", args=[row.pk]),
+                "events": events[row.pk],
+            }
+            for row in rows
+        ]
+    }
+
+
+def timeline_data(contact: Contact, request: HttpRequest) -> dict:
+    kinds = [k for k in request.GET.getlist("kind") if k][:20]
+    timeline = contact_timeline(contact, kinds=kinds, after=request.GET.get("after", ""))
+    params = request.GET.copy()
+    params.pop("after", None)
+    next_url = ""
+    if timeline.next_cursor:
+        params["after"] = timeline.next_cursor
+        next_url = f"{request.path}?{params.urlencode()}#wj-timeline-heading"
+    return {
+        "timeline": timeline,
+        "chosen_kinds": kinds,
+        "timeline_next_url": next_url,
+    }
+
+
+#: The contact page, top to bottom. Add a panel with one line (see the module's docstring).
+SECTIONS: list[Section] = [
+    Section("wagtail_journey/admin/contact/score.html", score_data),
+    Section("wagtail_journey/admin/contact/stage.html", stage_data),
+    Section("wagtail_journey/admin/contact/tags.html", tags_data),
+    Section("wagtail_journey/admin/contact/segments.html", segments_data),
+    Section("wagtail_journey/admin/contact/consents.html", consents_data),
+    Section("wagtail_journey/admin/contact/submissions.html", submissions_data),
+    Section("wagtail_journey/admin/contact/emails.html", emails_data),
+    Section("wagtail_journey/admin/contact/timeline.html", timeline_data),
+]
+
+
+class ContactInspectView(InspectView):
+    """The contact page (the snippet viewset's inspect view)."""
+
+    template_name = "wagtail_journey/admin/contact_inspect.html"
+
+    def get_field_label(self, field_name, field):
+        return capfirst(super().get_field_label(field_name, field))
+
+    def get_field_display_value(self, field_name, field):
+        value = getattr(self.object, field_name, None)
+        empty = "—"
+        if getattr(field, "choices", None):
+            return capfirst(getattr(self.object, f"get_{field_name}_display")()) or empty
+        if value is None or value == "":
+            return empty
+        if field_name in ("first_touch", "last_touch"):
+            return touch_text(value) or empty
+        if field_name == "owner":
+            from wagtail.admin.utils import get_user_display_name
+
+            return get_user_display_name(value)
+        if isinstance(value, dict):
+            return properties_text(value) or empty
+        if isinstance(value, datetime):
+            return when(value)
+        return super().get_field_display_value(field_name, field)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        contact = self.instance
+        contact = self.object
+        request = self.request
         context.update(
             contact=contact,
-            explanation=explain_score(contact),
-            stage_history=stage_history(contact),
-            stage_form=StageForm(initial={"stage": contact.lifecycle_stage}),
-            stage_label=dict(lifecycle_choices()).get(
-                contact.lifecycle_stage, contact.lifecycle_stage
-            ),
-            tags=sorted(contact.tags.names()),
-            memberships=contact.segment_memberships.select_related("segment").order_by("segment"),
-            static_segments=Segment.objects.filter(kind=Segment.Kind.STATIC),
-            can_change=self.request.user.has_perm("wagtail_journey.change_contact"),
-            contact_action_url=reverse("wagtail_journey_contact_action", args=[contact.pk]),
+            can_change=request.user.has_perm("wagtail_journey.change_contact"),
+            contact_action_url=reverse("wagtail_journey_contact:action", args=[contact.pk]),
+            sections=[
+                (section.template, section.data(contact, request) if section.data else {})
+                for section in SECTIONS
+            ],
         )
         return context
 
@@ -100,7 +257,7 @@ def contact_action(request, pk):
         raise PermissionDenied
     contact = get_object_or_404(Contact, pk=pk)
     action = request.POST.get("action")
-    inspect_url = reverse("wagtail_journey_contact_modeladmin_inspect", args=[contact.pk])
+    inspect_url = reverse("wagtail_journey_contact:inspect", args=[contact.pk])
     if action not in ACTION_FORMS:
         messages.error(request, _("Unknown action."))
         return redirect(inspect_url)

@@ -1,14 +1,12 @@
-"""Contacts and the touchpoint log in the Wagtail admin."""
+"""The Journey menu: the touchpoint log and the other wagtail-modeladmin
+listings, with the contacts (a snippet viewset: admin/contact_listing.py)
+and the Audience report listed first and last."""
 
-from django.urls import re_path
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel, FieldRowPanel, HelpPanel, MultiFieldPanel, ObjectList
 from wagtail_modeladmin.options import ModelAdminGroup
 
 from wagtail_journey.admin import audience
 from wagtail_journey.admin.base import JourneyModelAdmin
-from wagtail_journey.admin.contact_form import ContactForm
-from wagtail_journey.admin.contact_views import ContactInspectView, contact_action
 from wagtail_journey.admin.display import when
 from wagtail_journey.admin.filters import labelled_filter
 from wagtail_journey.admin.guard import guard_urls
@@ -19,87 +17,8 @@ from wagtail_journey.admin.segments import SegmentAdmin
 from wagtail_journey.admin.submissions import FormSubmissionAdmin
 from wagtail_journey.kinds import kind_choices, kind_label
 from wagtail_journey.models import Contact, DailyPageStat, Touchpoint
-from wagtail_journey.stages import lifecycle_choices
 
-LifecycleFilter = labelled_filter("lifecycle_stage", _("lifecycle stage"), lifecycle_choices)
 KindFilter = labelled_filter("kind", _("kind"), kind_choices)
-
-
-class ContactAdmin(JourneyModelAdmin):
-    model = Contact
-    empty_value_display = "—"  # as the inspect pages and custom columns
-    menu_label = _("Contacts")
-    menu_icon = "user"
-    list_display = (
-        "email",
-        "full_name",
-        "score",
-        "lifecycle",
-        "journey_stage",
-        "last_activity",
-    )
-    list_filter = (LifecycleFilter, "journey_stage")
-    search_fields = ("email", "first_name", "last_name")
-    inspect_view_enabled = True
-    inspect_view_class = ContactInspectView
-    inspect_view_fields = (
-        "email",
-        "first_name",
-        "last_name",
-        "phone",
-        "owner",
-        "journey_stage",
-        "first_touch",
-        "last_touch",
-        "created_at",
-        "last_activity_at",
-    )
-    list_per_page = 50
-    edit_handler = ObjectList(
-        [
-            FieldPanel("email"),
-            FieldRowPanel([FieldPanel("first_name"), FieldPanel("last_name")]),
-            FieldRowPanel([FieldPanel("phone"), FieldPanel("owner")]),
-            FieldPanel("lifecycle_stage"),
-            FieldPanel("tags"),
-            MultiFieldPanel(
-                [
-                    HelpPanel(template="wagtail_journey/admin/contact_score_panel.html"),
-                    FieldRowPanel([FieldPanel("score_adjustment"), FieldPanel("score_note")]),
-                ],
-                heading=_("Score"),
-            ),
-            HelpPanel(template="wagtail_journey/admin/contact_derived_panel.html"),
-        ],
-        base_form_class=ContactForm,
-    )
-
-    def full_name(self, obj):
-        return obj.full_name
-
-    full_name.short_description = _("Name")
-
-    def lifecycle(self, obj):
-        return dict(lifecycle_choices()).get(obj.lifecycle_stage, obj.lifecycle_stage)
-
-    lifecycle.short_description = _("Lifecycle stage")
-    lifecycle.admin_order_field = "lifecycle_stage"
-
-    def last_activity(self, obj):
-        return when(obj.last_activity_at) or "—"
-
-    last_activity.short_description = _("Last activity")
-    last_activity.admin_order_field = "last_activity_at"
-
-    def get_admin_urls_for_registration(self):
-        return (
-            *super().get_admin_urls_for_registration(),
-            re_path(
-                r"^journey/contacts/(?P<pk>\d+)/action/$",
-                contact_action,
-                name="wagtail_journey_contact_action",
-            ),
-        )
 
 
 class TouchpointAdmin(JourneyModelAdmin):
@@ -141,7 +60,6 @@ class JourneyAdminGroup(ModelAdminGroup):
     menu_icon = "group"
     menu_order = 250
     items = (
-        ContactAdmin,
         FormSubmissionAdmin,
         TouchpointAdmin,
         SegmentAdmin,
@@ -151,9 +69,11 @@ class JourneyAdminGroup(ModelAdminGroup):
 
     # The Audience report is a Wagtail report view, not a model listing: added here so it
     # sits in the Journey menu, with its URLs and its permission in Settings → Groups.
+    # Contacts are a snippet viewset (for Wagtail's bulk actions), listed first.
     def get_submenu_items(self):
         items = super().get_submenu_items()
-        return [*items, audience.menu_item(order=len(items) + 1)]
+        contacts = Contact.snippet_viewset.journey_menu_item(order=0)
+        return [contacts, *items, audience.menu_item(order=len(items) + 1)]
 
     def get_admin_urls_for_registration(self):
         # Every URL of every listing in the group, and of the report, first checks

@@ -21,6 +21,7 @@ from wagtail.log_actions import log
 from wagtail.snippets.views.snippets import EditView
 
 from wagtail_journey.admin.base import JourneySnippetViewSet
+from wagtail_journey.admin.email_stats import TemplateStatsView
 from wagtail_journey.emails.preview import (
     SESSION_CONTACT,
     error_page,
@@ -175,11 +176,17 @@ class TemplateEditView(EditView):
     """The edit view, with a header button to the preview-and-test page."""
 
     preview_test_url_name = None
+    stats_url_name = None
 
     def get_header_buttons(self):
         buttons = super().get_header_buttons()
         url = reverse(self.preview_test_url_name, args=[self.object.pk])
-        return [*buttons, HeaderButton(_("Preview and test"), url=url, icon_name="mail")]
+        stats = reverse(self.stats_url_name, args=[self.object.pk])
+        return [
+            *buttons,
+            HeaderButton(_("Preview and test"), url=url, icon_name="mail"),
+            HeaderButton(_("Statistics"), url=stats, icon_name="table"),
+        ]
 
 
 def register_log_actions(actions) -> None:
@@ -207,7 +214,9 @@ class EmailTemplateViewSet(JourneySnippetViewSet):
 
     def get_edit_view_kwargs(self, **kwargs):
         return super().get_edit_view_kwargs(
-            preview_test_url_name=self.get_url_name("preview_test"), **kwargs
+            preview_test_url_name=self.get_url_name("preview_test"),
+            stats_url_name=self.get_url_name("stats"),
+            **kwargs,
         )
 
     def get_urlpatterns(self):
@@ -235,5 +244,15 @@ class EmailTemplateViewSet(JourneySnippetViewSet):
                 "send-test/<int:pk>/",
                 self.construct_view(SendTestView, **kwargs),
                 name="send_test",
+            ),
+            path(
+                "stats/<int:pk>/",
+                TemplateStatsView.as_view(
+                    permission_policy=self.permission_policy,
+                    model=EmailTemplate,
+                    index_url_name=self.get_url_name("list"),
+                    back_url_name=self.get_url_name("edit"),
+                ),
+                name="stats",
             ),
         ]

@@ -6,14 +6,24 @@ from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from django_filters import ChoiceFilter, FilterSet
 from wagtail.admin.forms import WagtailAdminModelForm
+from wagtail.admin.panels import (
+    FieldPanel,
+    FieldRowPanel,
+    HelpPanel,
+    InlinePanel,
+    MultiFieldPanel,
+)
 from wagtail.admin.ui.tables import Column, TitleColumn
 from wagtail.admin.views.generic.permissions import PermissionCheckedMixin
 from wagtail.permission_policies import ModelPermissionPolicy
@@ -23,7 +33,7 @@ from wagtail_journey.admin.base import JourneySnippetViewSet
 from wagtail_journey.admin.guard import guard_urls
 from wagtail_journey.emails import messages
 from wagtail_journey.emails.preview import frame_response
-from wagtail_journey.models import Broadcast, OutboundEmail, Suppression
+from wagtail_journey.models import Broadcast, BroadcastVariant, OutboundEmail, Suppression
 from wagtail_journey.models.outbound import OutboundReason, OutboundStatus
 
 
@@ -63,6 +73,18 @@ def recipient(row: OutboundEmail) -> str:
     return row.address or gettext("(erased)")
 
 
+def subject(row: OutboundEmail) -> str:
+    """The subject line as written (merge tags unfilled): the A/B variant's own, or the
+    template's; empty for code-built messages."""
+    if row.variant_id is not None and row.variant.subject:
+        return row.variant.subject
+    return row.template.subject if row.template_id is not None else ""
+
+
+def variant(row: OutboundEmail) -> str:
+    return row.variant.label if row.variant_id is not None else ""
+
+
 def what(row: OutboundEmail) -> str:
     if row.template_id is not None:
         return row.template.name
@@ -91,7 +113,8 @@ class PreviewFrameView(PermissionCheckedMixin, View):
 
     def get(self, request, pk):
         row = get_object_or_404(
-            OutboundEmail.objects.select_related("revision", "contact", "template"), pk=pk
+            OutboundEmail.objects.select_related("revision", "contact", "template", "variant"),
+            pk=pk,
         )
         try:
             built = messages.build(row, {"unsubscribe": "#"}, track=False)
@@ -119,6 +142,7 @@ class OutboxViewSet(JourneySnippetViewSet):
         "detail",
         "contact",
         "template",
+        "variant",
         "message",
         "purpose",
         "language",
@@ -137,6 +161,8 @@ class OutboxViewSet(JourneySnippetViewSet):
         ),
         Column("recipient", label=_("Recipient"), accessor=recipient),
         Column("what", label=_("Message"), accessor=what),
+        Column("subject", label=_("Subject"), accessor=subject),
+        Column("variant", label=_("A/B variant"), accessor=variant),
         "status",
         "reason",
         "created_at",
@@ -147,7 +173,7 @@ class OutboxViewSet(JourneySnippetViewSet):
     list_per_page = 50
 
     def get_queryset(self, request):
-        return OutboundEmail.objects.select_related("contact", "template")
+        return OutboundEmail.objects.select_related("contact", "template", "variant")
 
     def get_urlpatterns(self):
         preview = path(
@@ -199,11 +225,13 @@ class SuppressionViewSet(JourneySnippetViewSet):
 
 
 class BroadcastInspectView(InspectView):
-    """The broadcast's progress (refreshed while it sends) and its start/pause/resume/cancel."""
+    """The broadcast's progress (refreshed while it sends), its A/B results and its
+    actions (send now, schedule, pause, resume, cancel, pick the winner)."""
 
     template_name = "wagtail_journey/admin/broadcast_inspect.html"
 
     def get_context_data(self, **kwargs):
+        from wagtail_journey.emails import stats
         from wagtail_journey.emails.broadcasts import progress
 
         context = super().get_context_data(**kwargs)
@@ -213,35 +241,64 @@ class BroadcastInspectView(InspectView):
         context["can_change"] = self.permission_policy.user_has_permission_for_instance(
             self.request.user, "change", broadcast
         )
-        waiting = OutboundEmail.objects.filter(
-            broadcast=broadcast, status__in=[OutboundStatus.PENDING, OutboundStatus.SENDING]
-        ).exists()
+        waiting = OutboundEmail.objects.filter(broadcast=broadcast, status__in=WAITING).exists()
         # Started, and nothing left to send: every message has its outcome.
         context["finished"] = broadcast.started_at is not None and not waiting
+        ab_open = broadcast.test_ends_at is not None and broadcast.winner_id is None
         context["actions"] = [
             (name, label, reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, name]))
             for name, label in BROADCAST_ACTIONS
-            if broadcast.status in ACTION_FROM[name] and not (name != "start" and not waiting)
+            if broadcast.status in ACTION_FROM[name]
+            and (name not in NEEDS_WAITING or waiting)
+            and (name != "pick" or ab_open)
         ]
+        if broadcast.test_ends_at is not None:
+            lines = stats.for_broadcast(broadcast)
+            context.update(
+                ab_lines=lines[1:],
+                ab_open=ab_open,
+                winner_label=str(broadcast.winner) if broadcast.winner_id else "",
+                headings=[label for label, _q in stats.COLUMNS.values()],
+                rate_headings=[label for label, _c in stats.RATES.values()],
+                columns=list(stats.COLUMNS),
+                variants=list(
+                    BroadcastVariant.objects.filter(broadcast=broadcast).order_by(
+                        "sort_order", "pk"
+                    )
+                ),
+                pick_url=reverse("wagtail_journey_broadcast:act", args=[broadcast.pk, "pick"]),
+            )
+        context["stats_url"] = reverse("wagtail_journey_broadcast:stats", args=[broadcast.pk])
         return context
 
 
+#: Statuses of messages still to be sent (the held ones wait for an A/B winner).
+WAITING = [OutboundStatus.PENDING, OutboundStatus.SENDING, OutboundStatus.HELD]
 BROADCAST_ACTIONS = [
     ("start", _("Send now")),
+    ("schedule", _("Schedule")),
+    ("unschedule", _("Unschedule")),
     ("pause", _("Pause")),
     ("resume", _("Resume")),
     ("cancel", _("Cancel the rest")),
+    ("pick", _("Pick the winner now")),
 ]
 ACTION_FROM = {
-    "start": ("draft",),
+    "start": ("draft", "scheduled"),
+    "schedule": ("draft",),
+    "unschedule": ("scheduled",),
     "pause": ("sending",),
     "resume": ("paused",),
     "cancel": ("sending", "paused"),
+    "pick": ("sending", "paused"),
 }
+#: Actions shown only while messages are still to be sent.
+NEEDS_WAITING = ("pause", "resume", "cancel", "pick")
 
 
 class BroadcastActionView(PermissionCheckedMixin, View):
-    """POST only: start, pause, resume or cancel; logged without personal data."""
+    """POST only: start, schedule, pause, resume, cancel or pick the A/B winner;
+    logged without personal data."""
 
     permission_required = "change"
     http_method_names = ["post"]
@@ -251,7 +308,7 @@ class BroadcastActionView(PermissionCheckedMixin, View):
         from django.shortcuts import redirect
         from wagtail.log_actions import log
 
-        from wagtail_journey.emails import broadcasts
+        from wagtail_journey.emails import ab_tests, broadcasts
 
         broadcast = get_object_or_404(Broadcast, pk=pk)
         target = reverse("wagtail_journey_broadcast:inspect", args=[pk])
@@ -261,14 +318,42 @@ class BroadcastActionView(PermissionCheckedMixin, View):
             if action == "start":
                 count = broadcasts.start(broadcast)
                 flash.success(request, gettext("Sending to %(count)s contacts.") % {"count": count})
+            elif action == "pick":
+                chosen = None
+                wanted = request.POST.get("variant", "")
+                if wanted:
+                    chosen = BroadcastVariant.objects.filter(
+                        broadcast=broadcast, pk=wanted if wanted.isdigit() else 0
+                    ).first()
+                    if chosen is None:
+                        flash.error(request, gettext("Choose one of the variants."))
+                        return redirect(target)
+                winner = ab_tests.pick_winner(broadcast, chosen)
+                if winner is None:
+                    flash.error(request, gettext("The winner has already been picked."))
+                    return redirect(target)
+                flash.success(
+                    request,
+                    gettext("%(variant)s won: it is being sent to the rest of the audience.")
+                    % {"variant": winner},
+                )
+            elif action == "schedule":
+                if not broadcasts.schedule(broadcast):
+                    flash.error(request, gettext("Only a draft can be scheduled."))
+                    return redirect(target)
+                flash.success(
+                    request,
+                    gettext("Scheduled: it starts at %(when)s.")
+                    % {"when": date_format(localtime(broadcast.send_at), "DATETIME_FORMAT")},
+                )
             else:
                 getattr(broadcasts, action)(broadcast)
                 flash.success(request, gettext("Done."))
         except broadcasts.NotPublished:
             flash.error(request, gettext("Publish the email template first."))
             return redirect(target)
-        except broadcasts.CannotStart:
-            flash.error(request, gettext("This broadcast has already started."))
+        except broadcasts.CannotStart as exc:
+            flash.error(request, str(exc))
             return redirect(target)
         log(
             broadcast,
@@ -286,24 +371,62 @@ class BroadcastViewSet(JourneySnippetViewSet):
     add_to_admin_menu = False
     url_prefix = "journey/broadcasts"
     url_namespace = "wagtail_journey_broadcast"
-    list_display = ["name", "template", "segment", "status", "audience", "started_at"]
+    list_display = ["name", "template", "segment", "status", "audience", "send_at", "started_at"]
     list_filter = ["status"]
-    form_fields = ["name", "template", "segment", "rate_per_minute"]
+    panels = [
+        FieldPanel("name"),
+        FieldPanel("template"),
+        FieldPanel("segment"),
+        FieldRowPanel([FieldPanel("send_at"), FieldPanel("rate_per_minute")]),
+        MultiFieldPanel(
+            [
+                HelpPanel(
+                    content=_(
+                        "Add two or more variants to test subjects or templates on a random "
+                        "share of the audience; the rest receive the winner."
+                    )
+                ),
+                FieldRowPanel(
+                    [
+                        FieldPanel("ab_test_share"),
+                        FieldPanel("ab_wait_minutes"),
+                        FieldPanel("ab_metric"),
+                    ]
+                ),
+                InlinePanel("variants", label=_("Variant"), heading=_("Variants")),
+            ],
+            heading=_("A/B test"),
+        ),
+    ]
     inspect_view_enabled = True
     inspect_view_class = BroadcastInspectView
 
     def get_urlpatterns(self):
+        from wagtail_journey.admin.email_stats import BroadcastStatsView
+
         act = path(
             "act/<int:pk>/<str:action>/",
             BroadcastActionView.as_view(permission_policy=self.permission_policy),
             name="act",
         )
-        return [*super().get_urlpatterns(), *guard_urls([act], self.model)]
+        stats = path(
+            "stats/<int:pk>/",
+            BroadcastStatsView.as_view(
+                permission_policy=self.permission_policy,
+                model=Broadcast,
+                index_url_name=self.get_url_name("list"),
+                back_url_name=self.get_url_name("inspect"),
+            ),
+            name="stats",
+        )
+        return [*super().get_urlpatterns(), *guard_urls([act, stats], self.model)]
 
 
 def register_broadcast_log_actions(actions) -> None:
     for name, label in BROADCAST_ACTIONS:
         actions.register_action(f"wagtail_journey.broadcast.{name}", label, label)
+    not_started = _("Did not start at its time")
+    actions.register_action("wagtail_journey.broadcast.not_started", not_started, not_started)
 
 
 def refuse_deleting_used_templates(request, instances):
@@ -317,8 +440,12 @@ def refuse_deleting_used_templates(request, instances):
     templates = [i for i in instances if isinstance(i, EmailTemplate)]
     if not templates:
         return None
+    used = Q(template__in=templates) | Q(variants__template__in=templates)
     names = list(
-        Broadcast.objects.filter(template__in=templates).values_list("name", flat=True)[:5]
+        Broadcast.objects.filter(used)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)[:5]
     )
     if not names:
         return None

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
@@ -138,10 +139,17 @@ def record_click(
     visitor = visitor_from_request(request) if proves else None
     if visitor is not None and visitor.audience_only:
         visitor = None
+    from wagtail_journey.emails.stats import note_engagement
+    from wagtail_journey.events import is_machine_made
+
     with transaction.atomic():
         if proves:
             _prove_control(visitor, contact)
-        return record(KIND, contact=contact, visitor=visitor, properties=properties, identify=False)
+        touchpoint = record(
+            KIND, contact=contact, visitor=visitor, properties=properties, identify=False
+        )
+        note_engagement(click.outbound_id, KIND, is_machine_made(touchpoint), timezone.now())
+        return touchpoint
 
 
 def _prove_control(visitor: Any, contact: Any) -> None:

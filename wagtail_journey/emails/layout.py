@@ -171,18 +171,18 @@ def _card(b: Any, value: Any) -> tuple[str, str]:
 def _footer(b: Any, value: Any, template: Any) -> tuple[str, str]:
     """The footer: the editor's text, the sender's postal address and, for
     marketing email, the unsubscribe link (its URL comes from the context)."""
-    from wagtail_journey.emails.rendering import UNSUBSCRIBE_URL
+    from wagtail_journey.emails.rendering import PREFERENCES_URL, UNSUBSCRIBE_URL
 
     rich = b.rich(value["text"].source) if value and value["text"] else ""
     address = value["address"] if value else journey_settings.EMAIL_POSTAL_ADDRESS
     address_html = "<br/>".join(html.escape(line) for line in (address or "").splitlines())
-    unsubscribe = ""
-    unsubscribe_text = ""
+    # Every footer links to the recipient's preference centre; marketing adds
+    # the one-click unsubscribe link beside it.
+    links = [(b.context_url(PREFERENCES_URL), html.escape(_("Manage your preferences")))]
     if template.is_marketing:
-        marker = b.context_url(UNSUBSCRIBE_URL)
-        label = html.escape(_("Unsubscribe"))
-        unsubscribe = f"<p><a href='{marker}'>{label}</a></p>"
-        unsubscribe_text = f"<p>{label}: {marker}</p>"
+        links.insert(0, (b.context_url(UNSUBSCRIBE_URL), html.escape(_("Unsubscribe"))))
+    unsubscribe = "<p>" + " · ".join(f"<a href='{m}'>{label}</a>" for m, label in links) + "</p>"
+    unsubscribe_text = "".join(f"<p>{label}: {m}</p>" for m, label in links)
     content = f"{rich}<p>{address_html}</p>{unsubscribe}"
     mjml = (
         "<mj-section padding='16px'><mj-column>"

@@ -9,7 +9,7 @@ at send time from the row's small context, so no HTML is ever stored.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.utils.module_loading import import_string
@@ -28,13 +28,22 @@ class BuiltMessage:
 
 
 #: key -> callable(outbound, links) -> BuiltMessage; ``links`` holds at least
-#: "unsubscribe" (the visitor-facing unsubscribe URL) for marketing messages.
+#: "unsubscribe" (the visitor-facing unsubscribe URL) for marketing messages
+#: and "preferences" (the recipient's preference-centre link) for every message.
 Builder = Callable[[Any, dict], BuiltMessage]
 _builders: dict[str, str | Builder] = {
     "double_opt_in": "wagtail_journey.privacy.double_opt_in.build_confirmation",
+    "data_export": "wagtail_journey.privacy.export.build_export_email",
+    "preference_link": "wagtail_journey.privacy.preferences.build_link_message",
+    "erasure_confirm": "wagtail_journey.privacy.preferences.build_erasure_message",
 }
 #: key -> what editors read in the outbox (the key itself is an identifier).
-_labels: dict[str, Any] = {"double_opt_in": _("Double opt-in confirmation")}
+_labels: dict[str, Any] = {
+    "double_opt_in": _("Double opt-in confirmation"),
+    "data_export": _("Data export download link"),
+    "preference_link": _("Preference centre link"),
+    "erasure_confirm": _("Erasure confirmation"),
+}
 
 
 def register(key: str, builder: str | Builder, label: Any = None) -> None:
@@ -82,7 +91,11 @@ def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
     from wagtail_journey.emails import rendering
     from wagtail_journey.emails.clicks import tracked_url
 
-    context = {**outbound.context, rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", "")}
+    context = {
+        **outbound.context,
+        rendering.UNSUBSCRIBE_URL: links.get("unsubscribe", ""),
+        rendering.PREFERENCES_URL: links.get("preferences", ""),
+    }
     if outbound.contact_id is not None:
         from wagtail_journey.flows.referrals import referral_url
 
@@ -90,4 +103,8 @@ def build(outbound: Any, links: dict, *, track: bool = True) -> BuiltMessage:
     pk = outbound.pk
     # Called only for templates that track clicks (render_email decides).
     wrap = (lambda url: tracked_url(pk, url)) if track else None
-    return rendering.render_email(outbound.revision, context, wrap_link=wrap)
+    rendered = rendering.render_email(outbound.revision, context, wrap_link=wrap)
+    variant = outbound.variant if outbound.variant_id is not None else None
+    if variant is not None and variant.subject:  # an A/B variant's own subject
+        rendered = replace(rendered, subject=rendering.render_subject(variant.subject, context))
+    return rendered

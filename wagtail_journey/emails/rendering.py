@@ -18,6 +18,7 @@ editor or contact text can forge one.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -38,6 +39,7 @@ from wagtail_journey.links import absolute_url
 
 #: Context keys filled by the delivery side, never by editors' merge tags.
 UNSUBSCRIBE_URL = "unsubscribe_url"
+PREFERENCES_URL = "preferences_url"
 
 _CACHE_SIZE = 64
 _cache: OrderedDict[int, CompiledEmail] = OrderedDict()
@@ -170,6 +172,16 @@ def render_email(
     once per distinct link when the template tracks clicks.
     """
     return compiled(template_or_revision).personalise(context, wrap_link)
+
+
+@functools.lru_cache(maxsize=256)
+def _parsed_subject(text: str) -> tuple:
+    return tuple(merge_tags.parse(text))
+
+
+def render_subject(text: str, context: dict[str, Any]) -> str:
+    """A subject line written outside a template (an A/B variant's), personalised."""
+    return _one_line(merge_tags.render(list(_parsed_subject(text)), context, escape=False))
 
 
 def personalisation_context(contact: Any) -> dict[str, str]:

@@ -27,6 +27,7 @@ A batch costs a constant number of queries whatever its size.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,6 +44,7 @@ from wagtail_journey.conf import journey_settings
 from wagtail_journey.emails import gate, messages, unsubscribe
 from wagtail_journey.models import OutboundEmail
 from wagtail_journey.models.outbound import OutboundReason, OutboundStatus
+from wagtail_journey.privacy import preferences
 
 logger = logging.getLogger(__name__)
 
@@ -130,10 +132,21 @@ def deliver(ids: list[int]) -> dict[str, int]:
     return send_batch(ids=ids)
 
 
-def send_due(limit_batches: int = MAX_BATCHES_PER_RUN) -> dict[str, int]:
-    """Send every due message, batch after batch; returns counts by outcome."""
+def send_due(
+    limit_batches: int = MAX_BATCHES_PER_RUN, seconds: float | None = None
+) -> dict[str, int]:
+    """Send due messages, batch after batch, for at most ``seconds``
+    (EMAIL_RUN_SECONDS) before a new batch; returns counts by outcome.
+
+    The time limit keeps a task well inside django-q2's own timeout: a task the
+    cluster kills for running too long would leave its batch in doubt.
+    """
+    budget = journey_settings.EMAIL_RUN_SECONDS if seconds is None else seconds
+    ends = time.monotonic() + budget
     totals: dict[str, int] = {}
-    for _ in range(limit_batches):
+    for index in range(limit_batches):
+        if index and time.monotonic() >= ends:
+            break
         counts = send_batch()
         for key, value in counts.items():
             totals[key] = totals.get(key, 0) + value
@@ -143,8 +156,13 @@ def send_due(limit_batches: int = MAX_BATCHES_PER_RUN) -> dict[str, int]:
 
 
 def sweep() -> dict[str, int]:
-    """Schedule: stale ``sending`` rows become ``unknown``; due messages are sent."""
+    """Schedule: stale ``sending`` rows become ``unknown``; scheduled broadcasts
+    start, A/B tests whose time is up get their winner; due messages are sent."""
+    from wagtail_journey.emails import ab_tests, broadcasts
+
     stale = mark_stale_unknown()
+    broadcasts.start_due()
+    ab_tests.pick_due()
     totals = send_due()
     totals["unknown"] = totals.get("unknown", 0) + stale
     return totals
@@ -188,7 +206,7 @@ def _claim(ids: Iterable[int] | None, now: datetime) -> _Claimed:
         qs = qs.filter(purpose__isnull=True)  # marketing waits for the end of quiet hours
     with transaction.atomic():
         rows = list(
-            qs.select_related("contact", "purpose", "revision")
+            qs.select_related("contact", "purpose", "revision", "variant")
             .select_for_update(skip_locked=True, of=("self",))
             .order_by("due_at", "pk")[: journey_settings.EMAIL_BATCH_SIZE]
         )
@@ -290,7 +308,7 @@ def _short(exc: BaseException) -> str:
 
 
 def _build(row: OutboundEmail, conn: Any) -> EmailMultiAlternatives:
-    links: dict[str, Any] = {}
+    links: dict[str, Any] = {"preferences": preferences.footer_link(row)}
     extra_headers: dict[str, str] = {}
     if row.purpose_id is not None:
         links["unsubscribe"] = unsubscribe.unsubscribe_url(row.pk)

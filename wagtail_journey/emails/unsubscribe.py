@@ -17,6 +17,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -68,6 +69,7 @@ def withdraw(outbound_id: int) -> bool:
 
     Idempotent: a second POST (mail clients retry) records nothing more.
     """
+    from wagtail_journey.emails.stats import note_engagement
     from wagtail_journey.events import record
     from wagtail_journey.privacy.consent import has_consent, record_consent
 
@@ -93,6 +95,7 @@ def withdraw(outbound_id: int) -> bool:
             properties={"purpose": row.purpose.key, "outbound_email": row.pk},
             dedupe_key=f"unsubscribe:{row.pk}",
         )
+        note_engagement(row.pk, "unsubscribed", False, timezone.now())
     return True
 
 

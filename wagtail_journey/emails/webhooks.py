@@ -137,9 +137,11 @@ def on_tracking_event(sender: Any, event: Any, esp_name: str, **kwargs: Any) -> 
 
 def handle(row: OutboundEmail, event: Any, esp_name: str, kind: str) -> bool:
     """Record one event for ``row``; False when it was a replay (nothing done)."""
-    from wagtail_journey.events import MACHINE_MADE, record
+    from wagtail_journey.emails.stats import note_engagement
+    from wagtail_journey.events import MACHINE_MADE, is_machine_made, record
 
     when = event.timestamp or timezone.now()
+    machine = machine_reason(row, event)
     with transaction.atomic():
         if row.contact_id is not None:
             properties = {"outbound_email": row.pk, "esp": esp_name}
@@ -147,7 +149,6 @@ def handle(row: OutboundEmail, event: Any, esp_name: str, kind: str) -> bool:
                 properties["url"] = str(event.click_url)[:500]
             if event.reject_reason:
                 properties["reason"] = str(event.reject_reason)
-            machine = machine_reason(row, event)
             if machine:
                 # Recorded, but no reaction runs for it (events.MACHINE_MADE).
                 properties[MACHINE_MADE] = True
@@ -161,6 +162,8 @@ def handle(row: OutboundEmail, event: Any, esp_name: str, kind: str) -> bool:
             )
             if not touchpoint.is_new:
                 return False
+            machine = is_machine_made(touchpoint)
+        note_engagement(row.pk, kind, bool(machine), when)
         transition = TRANSITIONS.get(event.event_type)
         if transition is not None:
             status, sources = transition

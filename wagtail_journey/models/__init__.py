@@ -1,11 +1,13 @@
 """Models, one module per concept; import from here."""
 
-from wagtail_journey.models.broadcasts import Broadcast
+from wagtail_journey.models.broadcasts import Broadcast, BroadcastVariant
 from wagtail_journey.models.consent import ConsentPurpose, ConsentPurposeVersion, ConsentRecord
 from wagtail_journey.models.contacts import Contact, JourneyStage, TaggedContact
 from wagtail_journey.models.email_templates import EmailTemplate
 from wagtail_journey.models.flows import Enrollment, Flow, StepRun
 from wagtail_journey.models.outbound import OutboundEmail, Suppression
+from wagtail_journey.models.privacy import DataExport, ErasureReceipt
+from wagtail_journey.models.privacy_tokens import UsedPrivacyToken
 from wagtail_journey.models.ratelimit import RateLimitCounter
 from wagtail_journey.models.reports import (
     DailyMetric,
@@ -27,15 +29,18 @@ from wagtail_journey.models.visitors import Visitor
 
 __all__ = [
     "Broadcast",
+    "BroadcastVariant",
     "ConsentPurpose",
     "ConsentPurposeVersion",
     "ConsentRecord",
     "Contact",
     "DailyMetric",
     "DailyPageStat",
+    "DataExport",
     "DecayRun",
     "DeviceClass",
     "EmailTemplate",
+    "ErasureReceipt",
     "Enrollment",
     "Flow",
     "FormSubmission",
@@ -56,5 +61,6 @@ __all__ = [
     "StageEntry",
     "TaggedContact",
     "Touchpoint",
+    "UsedPrivacyToken",
     "Visitor",
 ]

@@ -155,6 +155,7 @@ class ConsentRecord(models.Model):
         ADMIN = "admin", _("Admin")
         IMPORT = "import", _("Import")
         API = "api", _("API")
+        COOKIE_BANNER = "cookie_banner", _("Cookie banner")
 
     contact = models.ForeignKey(
         "wagtail_journey.Contact",

@@ -176,9 +176,7 @@ class Contact(models.Model):
         _("objects to direct marketing"), null=True, blank=True
     )
     # Objection to profiling (art. 21(1)): no scoring or segmenting by behaviour.
-    objects_to_profiling_at = models.DateTimeField(
-        _("objects to profiling"), null=True, blank=True
-    )
+    objects_to_profiling_at = models.DateTimeField(_("objects to profiling"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact")
@@ -188,6 +186,10 @@ class Contact(models.Model):
             models.Index(fields=["score"], name="wj_contact_score"),
             models.Index(fields=["lifecycle_stage"], name="wj_contact_lifecycle"),
             models.Index(fields=["last_activity_at"], name="wj_contact_activity"),
+        ]
+        permissions = [
+            ("export_contact", _("Can export a contact's data")),
+            ("erase_contact", _("Can erase a contact's personal data")),
         ]
 
     def __str__(self) -> str:

@@ -31,6 +31,7 @@ class OutboundStatus(models.IntegerChoices):
     DELIVERED = 6, _("Delivered")
     BOUNCED = 7, _("Bounced")
     COMPLAINED = 8, _("Complained")
+    HELD = 9, _("Waiting for the A/B test's winner")
 
 
 class OutboundReason(models.IntegerChoices):
@@ -123,6 +124,17 @@ class OutboundEmail(models.Model):
         related_name="messages",
         db_index=False,  # (broadcast, status) below leads with it
     )
+    # The A/B variant the message carries (null: not an A/B-tested broadcast,
+    # or a message held until the winner is picked).
+    variant = models.ForeignKey(
+        "wagtail_journey.BroadcastVariant",
+        verbose_name=_("A/B variant"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="messages",
+        db_index=False,  # read through the broadcast's index
+    )
     template = models.ForeignKey(
         "wagtail_journey.EmailTemplate",
         verbose_name=_("template"),
@@ -152,6 +164,16 @@ class OutboundEmail(models.Model):
     claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     event_at = models.DateTimeField(_("status changed"), null=True, blank=True)
+    # Engagement, for the stats and A/B winners (emails/stats.py): the first open
+    # and click by a person, whether a machine (a scanner, a privacy proxy:
+    # events.is_machine_made) opened or clicked, and an unsubscribe from it.
+    # A cache of the touchpoints, which remain the truth; written once each by a
+    # conditional UPDATE, so replayed events change nothing.
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
+    machine_opened = models.BooleanField(_("opened by a machine"), default=False)
+    machine_clicked = models.BooleanField(_("clicked by a machine"), default=False)
+    unsubscribed = models.BooleanField(_("unsubscribed from it"), default=False)
 
     class Meta:
         verbose_name = _("outbound email")
@@ -170,6 +192,12 @@ class OutboundEmail(models.Model):
                 fields=["broadcast", "status"],
                 name="wj_outbound_broadcast",
                 condition=Q(broadcast__isnull=False),
+            ),
+            # Stats per template.
+            models.Index(
+                fields=["template", "status"],
+                name="wj_outbound_template",
+                condition=Q(template__isnull=False),
             ),
             # Webhooks that carry no metadata find the message by the provider's id.
             models.Index(
@@ -201,6 +229,7 @@ class Suppression(models.Model):
         COMPLAINT = "complaint", _("Spam complaint")
         UNSUBSCRIBE = "unsubscribe", _("Unsubscribed at the provider")
         EDITOR = "editor", _("Added by an editor")
+        ERASED = "erased", _("The person's data was erased")
 
     address_hash = models.CharField(_("address key"), max_length=64, unique=True, editable=False)
     address = models.CharField(_("address"), max_length=254, blank=True)

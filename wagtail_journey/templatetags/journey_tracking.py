@@ -3,7 +3,7 @@
 {% load journey_tracking %}
 {% journey_styles %}           {# in <head>: the blocks', forms' and banner's stylesheets #}
 {% journey_consent_banner %}   {# once per page, in <body> (shown at the bottom of the screen) #}
-{% journey_consent_link %}     {# e.g. in the footer: reopens the banner to change the choice #}
+{% journey_consent_link %}     {# e.g. in the footer: the cookie settings (reopens the banner) #}
 {% journey_consented_script "analytics" src="https://..." %}  {# loaded once granted #}
 {% journey_script %}           {# once per page, before </body> #}
 
@@ -27,7 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 
 from wagtail_journey.conf import journey_settings
-from wagtail_journey.tracking.cookie_consent import check_category
+from wagtail_journey.tracking.cookie_consent import check_category, offered
 
 register = template.Library()
 
@@ -85,12 +85,19 @@ def journey_script(context) -> SafeString:
     # The editor's preview neither tracks nor asks editors for consent.
     preview = bool(getattr(request, "is_preview", False))
     track = bool(enabled and not preview and state is not None and state.per_visitor)
+    unanswered = request is not None and (
+        request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) is None
+        or (
+            journey_settings.CONSENT_CATEGORIES
+            and request.COOKIES.get(journey_settings.CONSENT_CATEGORIES_COOKIE_NAME) is None
+        )
+    )
     ask = bool(
         enabled
         and not preview
         and state is not None
         and state.level in ("anonymous", "audience")
-        and request.COOKIES.get(journey_settings.CONSENT_COOKIE_NAME) is None
+        and unanswered
     )
     return format_html(
         '<script src="{}" data-endpoint="{}" data-page="{}" data-track="{}" data-ask="{}" '
@@ -113,17 +120,45 @@ def journey_consent_banner(context) -> SafeString:
     request = context.get("request")
     # Not in the editor's preview: editors are not visitors to ask.
     preview = bool(getattr(request, "is_preview", False))
+    enabled = bool(journey_settings.TRACKING_ENABLED and not preview)
+    # With categories configured (CONSENT_CATEGORIES) the banner is a form listing
+    # them; without (the default) nothing more is read: no query per page view.
+    categories = offered() if enabled else ()
     return _rendered_once(
         "wagtail_journey/tracking/consent_banner.html",
-        enabled=bool(journey_settings.TRACKING_ENABLED and not preview),
+        enabled=enabled,
         cookie_name=journey_settings.CONSENT_COOKIE_NAME,
+        categories=categories,
+        categories_cookie=journey_settings.CONSENT_CATEGORIES_COOKIE_NAME if categories else "",
+        action=_cookie_settings_url() if categories else "",
     )
+
+
+#: The cookie-settings page's URL by script prefix, per process.
+_SETTINGS_URLS: dict[str, str] = {}
+
+
+def _cookie_settings_url() -> str:
+    prefix = get_script_prefix()
+    url = _SETTINGS_URLS.get(prefix)
+    if url is None or settings.DEBUG:
+        url = _SETTINGS_URLS[prefix] = reverse("wagtail_journey:cookie_settings")
+    return url
 
 
 @register.simple_tag
 def journey_consent_link(label: str | SafeString = "") -> SafeString:
-    """A button that reopens the consent banner; shown only where the banner can open."""
-    return _rendered_once("wagtail_journey/tracking/consent_link.html", label=label)
+    """A link to the cookie settings; journey-consent.js opens the banner in place instead.
+
+    A plain link, so the choice can be changed without JavaScript (a form on that page).
+    Nothing with tracking off: there is no choice to make.
+    """
+    return _rendered_once(
+        "wagtail_journey/tracking/consent_link.html",
+        label=label,
+        enabled=bool(journey_settings.TRACKING_ENABLED),
+        url=_cookie_settings_url(),
+    )
 
 
 @register.inclusion_tag("wagtail_journey/tracking/consented_script.html")

@@ -10,3 +10,18 @@ register = template.Library()
 register.filter("when", display.when)
 register.filter("touch_text", display.touch_text)
 register.filter("kind_label", _kind_label)
+register.filter("properties_text", display.properties_text)
+
+
+@register.filter
+def stat(counts: dict, key: str) -> int:
+    """``counts[key]`` (0 when missing): one cell of the email statistics."""
+    return counts.get(key, 0)
+
+
+@register.filter
+def percent(value: float) -> str:
+    """A rate as a percentage with one decimal, in the active language's format."""
+    from django.utils.formats import number_format
+
+    return f"{number_format(value * 100, 1)} %"

@@ -3,7 +3,7 @@
    (any [data-journey-consent] button); this file only makes the banner usable:
    - it comes first in the page's tab order while it is visually fixed at the bottom,
      and a spacer keeps the end of the page reachable above it;
-   - [data-journey-consent-open] buttons (the {% journey_consent_link %} tag) reopen it,
+   - [data-journey-consent-open] links (the {% journey_consent_link %} tag) reopen it,
      with the current choice shown; Escape closes it once a choice exists, and focus returns;
    - scripts left inert by {% journey_consented_script %} load once their category is granted.
    A static file, no inline code: works under a strict Content-Security-Policy. */
@@ -13,14 +13,22 @@
   if (!b || b.getAttribute("data-ready")) return;
   b.setAttribute("data-ready", "1");
   var root = d.documentElement, spacer = d.createElement("div"), opener = null,
-    name = b.getAttribute("data-cookie") || "wj_c";
+    name = b.getAttribute("data-cookie") || "wj_c",
+    catName = b.getAttribute("data-categories-cookie");
 
   spacer.className = "wj-consent-spacer";
   spacer.setAttribute("aria-hidden", "true");
 
-  function choice() {
-    var m = d.cookie.match("(?:^|; )" + name + "=([^;]*)");
+  function read(cookieName) {
+    var m = d.cookie.match("(?:^|; )" + cookieName + "=([^;]*)");
     return m ? m[1] : null;
+  }
+  function choice() { return read(name); }
+  // The categories granted: analytics from its cookie, the others from the categories cookie.
+  function granted() {
+    var list = ((catName && read(catName)) || "").split(".");
+    if (choice() === "1") list.push("analytics");
+    return list;
   }
   function fit() {
     var h = b.hidden ? 0 : b.getBoundingClientRect().height;
@@ -34,6 +42,10 @@
     var current = choice();
     Array.prototype.forEach.call(b.querySelectorAll("[data-journey-consent-current]"), function (p) {
       p.hidden = p.getAttribute("data-journey-consent-current") !== current;
+    });
+    // The category form: tick what this browser granted.
+    Array.prototype.forEach.call(b.querySelectorAll("[data-journey-category-choice]"), function (box) {
+      box.checked = granted().indexOf(box.value) >= 0;
     });
     fit();
   }
@@ -61,9 +73,15 @@
   });
   Array.prototype.forEach.call(d.querySelectorAll("[data-journey-consent-open]"), function (el) {
     el.hidden = false;
-    el.addEventListener("click", function () { open(el); });
+    // A link to the cookie-settings page (it works without JavaScript); here it is a
+    // button that opens the banner in place (Enter or Space, as buttons do).
+    if (el.tagName === "A") el.setAttribute("role", "button");
+    el.addEventListener("click", function (e) { e.preventDefault(); open(el); });
+    el.addEventListener("keydown", function (e) {
+      if (e.key === " " && el.tagName === "A") { e.preventDefault(); open(el); }
+    });
   });
-  // {% journey_consented_script "analytics" %}: inert until the category is granted.
+  // {% journey_consented_script "<category>" %}: inert until the category is granted.
   function load(category) {
     var sel = 'script[type="text/plain"][data-journey-category="' + category + '"]';
     Array.prototype.forEach.call(d.querySelectorAll(sel), function (inert) {
@@ -72,7 +90,10 @@
       inert.parentNode.replaceChild(s, inert);
     });
   }
-  if (choice() === "1") load("analytics");
+  granted().forEach(function (category) { if (category) load(category); });
+  // Categories configured after this browser answered the analytics question: ask again.
+  var js = d.querySelector("script[data-ask]");
+  if (catName && read(catName) === null && js && js.getAttribute("data-ask") === "1") b.hidden = false;
   d.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest('[data-journey-consent="1"]')) load("analytics");
   });

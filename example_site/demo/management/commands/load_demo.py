@@ -367,10 +367,12 @@ class Command(BaseCommand):
         load_email_templates(settings.WAGTAILADMIN_BASE_URL)
 
     def _outbox(self) -> None:
-        """The newsletter queued to the demo contacts (sent by the demo's worker)."""
-        from demo.outbox_demo import queue_demo_newsletter
+        """The newsletter queued to the demo contacts, and a broadcast of it with an
+        A/B subject test (both sent by the demo's worker)."""
+        from demo.outbox_demo import queue_demo_newsletter, start_demo_ab_broadcast
 
         queue_demo_newsletter()
+        start_demo_ab_broadcast()
 
     def _flows(self) -> None:
         """The welcome flow (guide form, marketing consent) and cart abandonment."""
