@@ -113,7 +113,7 @@ def build_notice(outbound: Any, links: dict) -> BuiltMessage:
 
     c = outbound.context or {}
     url = absolute_url(
-        reverse("wagtail_journey_contact_modeladmin_inspect", args=[c.get("contact") or 0])
+        reverse("wagtail_journey_contact:inspect", args=[c.get("contact") or 0])
     )
     if c.get("kind") == "owner":
         subject = gettext("A contact was assigned to you (flow “%(flow)s”)") % {
