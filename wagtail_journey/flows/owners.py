@@ -112,9 +112,7 @@ def build_notice(outbound: Any, links: dict) -> BuiltMessage:
     from wagtail_journey.links import absolute_url
 
     c = outbound.context or {}
-    url = absolute_url(
-        reverse("wagtail_journey_contact:inspect", args=[c.get("contact") or 0])
-    )
+    url = absolute_url(reverse("wagtail_journey_contact:inspect", args=[c.get("contact") or 0]))
     if c.get("kind") == "owner":
         subject = gettext("A contact was assigned to you (flow “%(flow)s”)") % {
             "flow": c.get("flow", "")
