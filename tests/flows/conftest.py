@@ -12,12 +12,15 @@ from wagtail_journey.privacy.consent import record_consent
 
 @pytest.fixture(autouse=True)
 def _fresh_plans():
-    """Revision ids repeat across rolled-back tests: never reuse a cached plan."""
+    """Revision ids repeat across rolled-back tests: never reuse a cached plan or email."""
+    from wagtail_journey.emails import rendering
     from wagtail_journey.flows import plan
 
     plan._cache.clear()
+    rendering.clear_cache()  # compiled emails are cached by revision id too
     yield
     plan._cache.clear()
+    rendering.clear_cache()
 
 
 @pytest.fixture(autouse=True)
