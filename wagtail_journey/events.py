@@ -68,6 +68,9 @@ SERVER_KINDS = SYSTEM_KINDS | frozenset(
         "form_submitted",
         "unsubscribed",
         "subject_erased",
+        # A personal referral link followed (flows/referrals.py): only the
+        # link's signed token may record it, never a browser's beacon.
+        "referral",
     }
 )
 #: Families of server-side kinds, reserved as a whole (present and future).

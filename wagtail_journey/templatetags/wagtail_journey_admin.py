@@ -10,6 +10,8 @@ register = template.Library()
 register.filter("when", display.when)
 register.filter("touch_text", display.touch_text)
 register.filter("kind_label", _kind_label)
+
+
 @register.filter
 def stat(counts: dict, key: str) -> int:
     """``counts[key]`` (0 when missing): one cell of the email statistics."""
