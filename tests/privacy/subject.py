@@ -96,6 +96,17 @@ def build_subject(client, home_page, capture) -> Subject:
 
     record_click(_click_request(visitor), _click(outbound), contact)
 
+    # Enrolled in a flow, which ran its first steps (a tag, then a wait).
+    from tests.flows.helpers import make_flow, step, wait
+    from wagtail_journey.flows.engine import run_batch
+    from wagtail_journey.flows.enrol import enrol
+
+    flow = make_flow("Nurture", steps=[step("add_tag", tag="nurtured"), wait(3, "days")])
+    enrollment = enrol(flow, contact, source="manual")
+    assert enrollment is not None
+    run_batch(ids=[enrollment.pk])
+    assert enrollment.step_runs.exists()
+
     # Audit entries (the default title is the contact's name) and a failed task row.
     log(contact, "wagtail.edit")
     _failed_task(contact)

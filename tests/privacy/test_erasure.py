@@ -19,6 +19,7 @@ from tests.privacy.subject import EMAIL, FIRST, NEEDLES, build_subject
 from wagtail_journey.emails.suppression import is_suppressed
 from wagtail_journey.models import (
     Contact,
+    Enrollment,
     ErasureReceipt,
     FormSubmission,
     OutboundEmail,
@@ -72,6 +73,8 @@ def test_after_erasure_no_column_of_any_table_holds_the_person(subject):
     assert plan["wagtail_journey_touchpoint"] >= 5
     assert plan["wagtail_journey_visitor"] == 1
     assert plan["django_q_task"] >= 1
+    assert plan["wagtail_journey_enrollment"] == 1
+    assert plan["wagtail_journey_steprun"] >= 1
 
     receipt = erase_contact(subject.contact, by="test")
 
@@ -87,6 +90,7 @@ def test_after_erasure_no_column_of_any_table_holds_the_person(subject):
     assert not ScoreChange.objects.filter(contact=contact).exists()
     assert not SegmentMembership.objects.filter(contact=contact).exists()
     assert not Visitor.objects.filter(pk=subject.visitor.pk).exists()
+    assert not Enrollment.objects.filter(contact=contact).exists()  # left every flow
     assert OutboundEmail.objects.get(pk=subject.outbound.pk).context == {}
     # The keyed HMAC keeps the address off every mailing, even re-imported.
     assert is_suppressed(EMAIL)

@@ -32,9 +32,6 @@ class Migration(migrations.Migration):
         ("wagtailcore", "0097_baselogentry_uuid_action_timestamp_indexes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
         swapper.dependency("wagtailcore", "Page"),
-        ("wagtailcore", "0098_apitoken"),
-        ("wagtailcore", "0098_apitoken"),
-        ("taggit", "0006_rename_taggeditem_content_type_object_id_taggit_tagg_content_8fc721_idx"),
     ]
 
     operations = [

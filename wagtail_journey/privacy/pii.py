@@ -261,6 +261,14 @@ _REGISTRY: dict[str, ModelPrivacy] = {
             "locked": N, "locked_at": N, "locked_by": N,
         }
     ),
+    # Step runs before their enrollments: erasure deletes dependents first.
+    "wagtail_journey.StepRun": ModelPrivacy(
+        {
+            "id": N, "enrollment": N, "flow": N, "step_id": N, "visit": N, "ran_at": N,
+            "outcome": N, "outbound_email": N, "detail": P,
+        },
+        subject="enrollment__contact", erase=DELETE, section="flow_steps",
+    ),
     "wagtail_journey.Enrollment": ModelPrivacy(
         {
             "id": N, "flow": N, "contact": N, "revision": N, "status": N, "step_id": N,
@@ -270,13 +278,6 @@ _REGISTRY: dict[str, ModelPrivacy] = {
         },
         subject="contact", erase=DELETE, section="flows",
         reason="An erased person leaves every flow; their steps go with them.",
-    ),
-    "wagtail_journey.StepRun": ModelPrivacy(
-        {
-            "id": N, "enrollment": N, "flow": N, "step_id": N, "visit": N, "ran_at": N,
-            "outcome": N, "outbound_email": N, "detail": P,
-        },
-        subject="enrollment__contact", erase=DELETE, section="flow_steps",
     ),
     # The landing page type (its Page fields are Wagtail's): content, no person.
     "wagtail_journey.LandingPage": ModelPrivacy(
