@@ -136,7 +136,7 @@ def _failed_task(contact) -> None:
     from django_q.humanhash import uuid
     from django_q.models import Task
 
-    task_id, name = uuid()
+    name, task_id = uuid()
     now = timezone.now()
     Task.objects.create(
         id=task_id,

@@ -170,6 +170,7 @@ def _erase_counting(contact) -> tuple[int, float]:
 MAX_STATEMENTS = 60
 
 
+@pytest.mark.scale
 def test_erasing_100000_touchpoints_takes_a_bounded_number_of_statements(db):
     small = Contact.objects.create(email="small@example.org", first_name="Smallwood")
     insert_touchpoints(small.pk, 10)

@@ -97,6 +97,7 @@ def test_csv_cells_cannot_become_formulas(db):
     assert row[header.index("first_name")] == "'=HYPERLINK(1)"
 
 
+@pytest.mark.scale
 def test_an_export_of_100000_touchpoints_streams_with_flat_memory(db, tmp_path):
     contact = Contact.objects.create(email="big@example.org")
     insert_touchpoints(contact.pk, 1_000)
